@@ -1,0 +1,314 @@
+"""Reads on accounts: set-based, a fixed number of queries whatever the data size."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Account, MrrMovement, Touchpoint, UsageEvent
+
+# ---------------------------------------------------------------- MRR
+
+
+def mrr_on(*, account: Account, day: dt.date) -> Decimal:
+    """MRR of one account on ``day``: the sum of its movements dated on or before it."""
+    return MrrMovement.objects.filter(account=account, date__lte=day).aggregate(
+        total=Coalesce(Sum("amount"), Decimal("0"))
+    )["total"]
+
+
+def mrr_by_account_on(*, day: dt.date, accounts: QuerySet[Account] | None = None) -> dict[int, Decimal]:
+    """MRR on ``day`` for many accounts in one grouped query ({account id: MRR}).
+
+    Accounts without movements up to ``day`` are absent (their MRR is zero).
+    """
+    movements = MrrMovement.objects.filter(date__lte=day)
+    if accounts is not None:
+        movements = movements.filter(account__in=accounts.values("pk"))
+    rows = movements.order_by().values("account_id").annotate(total=Sum("amount"))
+    return {row["account_id"]: row["total"] for row in rows}
+
+
+def total_mrr_on(*, day: dt.date, accounts: QuerySet[Account] | None = None) -> Decimal:
+    movements = MrrMovement.objects.filter(date__lte=day)
+    if accounts is not None:
+        movements = movements.filter(account__in=accounts.values("pk"))
+    return movements.aggregate(total=Coalesce(Sum("amount"), Decimal("0")))["total"]
+
+
+@dataclass(frozen=True)
+class MonthMrr:
+    month: dt.date  # first day of the month
+    mrr: Decimal  # MRR on the last day of the month (or today, for this month)
+    change: Decimal
+
+
+def mrr_history_by_month(*, account: Account, months: int = 12, today: dt.date | None = None) -> list[MonthMrr]:
+    """The account's MRR at the end of each of the last ``months`` months, oldest first."""
+    today = today or timezone.localdate()
+    movements = list(
+        MrrMovement.objects.filter(account=account, date__lte=today)
+        .order_by("date")
+        .values_list("date", "amount")
+    )
+    first = today.replace(day=1)
+    starts = []
+    for _i in range(months):
+        starts.append(first)
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    starts.reverse()
+    result: list[MonthMrr] = []
+    previous = None
+    for start in starts:
+        next_start = (start + dt.timedelta(days=32)).replace(day=1)
+        end = min(next_start - dt.timedelta(days=1), today)
+        mrr = sum((amount for day, amount in movements if day <= end), Decimal("0"))
+        if previous is None:
+            previous = sum((amount for day, amount in movements if day < start), Decimal("0"))
+        result.append(MonthMrr(month=start, mrr=mrr, change=mrr - previous))
+        previous = mrr
+    return result
+
+
+# ---------------------------------------------------------------- usage
+
+
+@dataclass(frozen=True)
+class UsageSummary:
+    events_last_30: int
+    events_prior_30: int
+    active_users_last_30: int
+    active_users_prior_30: int
+
+    @staticmethod
+    def _change(now: int, before: int) -> float | None:
+        if before == 0:
+            return None
+        return (now - before) / before * 100
+
+    @property
+    def events_change(self) -> float | None:
+        return self._change(self.events_last_30, self.events_prior_30)
+
+    @property
+    def active_users_change(self) -> float | None:
+        return self._change(self.active_users_last_30, self.active_users_prior_30)
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.events_last_30 or self.events_prior_30)
+
+
+def usage_summary(*, account: Account, now: dt.datetime | None = None) -> UsageSummary:
+    """Events and distinct active contacts over the last 30 days against the 30 before. One query."""
+    now = now or timezone.now()
+    mid = now - dt.timedelta(days=30)
+    start = now - dt.timedelta(days=60)
+    last = Q(occurred_at__gt=mid)
+    prior = Q(occurred_at__lte=mid)
+    row = UsageEvent.objects.filter(account=account, occurred_at__gt=start, occurred_at__lte=now).aggregate(
+        events_last_30=Count("id", filter=last),
+        events_prior_30=Count("id", filter=prior),
+        active_users_last_30=Count("contact", filter=last, distinct=True),
+        active_users_prior_30=Count("contact", filter=prior, distinct=True),
+    )
+    return UsageSummary(**row)
+
+
+# ---------------------------------------------------------------- timeline
+
+
+@dataclass
+class TimelineEntry:
+    """One line of an account's timeline, whatever its source."""
+
+    kind: str  # source name, e.g. "touchpoint", "usage"
+    occurred_at: dt.datetime
+    key: int  # the source row's id (or a stable number), to order entries of equal time
+    title: str
+    body: str = ""
+    icon: str = ""
+    actor: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sort_key(self) -> tuple[dt.datetime, str, int]:
+        return (self.occurred_at, self.kind, self.key)
+
+    @property
+    def cursor(self) -> str:
+        return f"{self.occurred_at.isoformat()}|{self.kind}|{self.key}"
+
+
+Cursor = tuple[dt.datetime, str, int]
+# A source gives the newest ``limit`` entries of one account strictly before ``cursor``.
+TimelineSource = Callable[[Account, Cursor | None, int], Iterable[TimelineEntry]]
+TIMELINE_SOURCES: dict[str, TimelineSource] = {}
+
+
+def timeline_source(kind: str) -> Callable[[TimelineSource], TimelineSource]:
+    """Register a source of timeline entries. Later apps (surveys, onboarding, loyalty) add theirs."""
+
+    def register(func: TimelineSource) -> TimelineSource:
+        TIMELINE_SOURCES[kind] = func
+        return func
+
+    return register
+
+
+def cursor_parse(value: str | None) -> Cursor | None:
+    if not value:
+        return None
+    try:
+        when, kind, key = value.rsplit("|", 2)
+        parsed = dt.datetime.fromisoformat(when)
+        if timezone.is_naive(parsed):
+            return None
+        return (parsed, kind, int(key))
+    except (TypeError, ValueError):
+        return None
+
+
+def _before(cursor: Cursor | None, kind: str, time_field: str, key_field: str) -> Q:
+    """Rows strictly before the cursor in (time, kind, key) order, for one source."""
+    if cursor is None:
+        return Q()
+    when, cursor_kind, cursor_key = cursor
+    earlier = Q(**{f"{time_field}__lt": when})
+    if kind < cursor_kind:
+        return earlier | Q(**{time_field: when})
+    if kind == cursor_kind:
+        return earlier | Q(**{time_field: when, f"{key_field}__lt": cursor_key})
+    return earlier
+
+
+@timeline_source("touchpoint")
+def _touchpoints(account: Account, cursor: Cursor | None, limit: int) -> Iterable[TimelineEntry]:
+    rows = (
+        Touchpoint.objects.filter(account=account)
+        .filter(_before(cursor, "touchpoint", "occurred_at", "id"))
+        .select_related("author", "contact")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+    for tp in rows:
+        who = tp.contact.name if tp.contact else ""
+        yield TimelineEntry(
+            kind="touchpoint",
+            occurred_at=tp.occurred_at,
+            key=tp.pk,
+            title=tp.get_kind_display() + (f" · {who}" if who else ""),
+            body=tp.summary,
+            icon=tp.kind,
+            actor=str(tp.author) if tp.author else "",
+        )
+
+
+@timeline_source("usage")
+def _usage_weeks(account: Account, cursor: Cursor | None, limit: int) -> Iterable[TimelineEntry]:
+    """Weekly usage highlights: events and active users per week, with the change on the week before."""
+    qs = UsageEvent.objects.filter(account=account)
+    if cursor is not None:
+        # A week is shown at its start; weeks starting before the cursor (or equal, by key) qualify.
+        qs = qs.filter(occurred_at__lt=cursor[0] + dt.timedelta(days=7))
+    weeks = list(
+        qs.annotate(week=TruncWeek("occurred_at"))
+        .values("week")
+        .annotate(events=Count("id"), users=Count("contact", distinct=True))
+        .order_by("-week")[: limit + 2]
+    )
+    entries = []
+    for index, row in enumerate(weeks):
+        week = row["week"]
+        key = int(week.timestamp())
+        if cursor is not None and (week, "usage", key) >= cursor:
+            continue
+        previous = weeks[index + 1] if index + 1 < len(weeks) else None
+        change = None
+        if previous and previous["week"] == week - dt.timedelta(days=7) and previous["events"]:
+            change = (row["events"] - previous["events"]) / previous["events"] * 100
+        title = _("Usage: %(events)s events by %(users)s active users") % {
+            "events": f"{row['events']:,}",
+            "users": row["users"],
+        }
+        body = ""
+        if change is not None and abs(change) >= 25:
+            body = (_("Up %(pct).0f%% on the week before") if change > 0 else _("Down %(pct).0f%% on the week before")) % {
+                "pct": abs(change)
+            }
+        entries.append(
+            TimelineEntry(
+                kind="usage",
+                occurred_at=week,
+                key=key,
+                title=title,
+                body=body,
+                icon="usage",
+                extra={"events": row["events"], "users": row["users"], "change": change},
+            )
+        )
+    return entries[:limit]
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    entries: list[TimelineEntry]
+    next_cursor: str | None
+
+
+def account_timeline(*, account: Account, cursor: str | None = None, limit: int = 20) -> TimelinePage:
+    """Every source's entries for the account, merged newest first, one page at a time.
+
+    Each source runs one or two queries per page, whatever the size of the history.
+    """
+    parsed = cursor_parse(cursor)
+    merged: list[TimelineEntry] = []
+    for source in TIMELINE_SOURCES.values():
+        merged.extend(source(account, parsed, limit + 1))
+    merged.sort(key=lambda entry: entry.sort_key, reverse=True)
+    page = merged[:limit]
+    next_cursor = page[-1].cursor if len(merged) > limit else None
+    return TimelinePage(entries=page, next_cursor=next_cursor)
+
+
+# ---------------------------------------------------------------- portfolio
+
+
+@dataclass(frozen=True)
+class PortfolioFilters:
+    q: str = ""
+    segment: str = ""
+    tier: str = ""
+    stage: str = ""
+    renewal_within: int | None = None
+    owner_id: int | None = None
+    ordering: tuple[str, ...] = ("name", "pk")
+
+
+def portfolio_rows(*, user, filters: PortfolioFilters, today: dt.date | None = None) -> QuerySet[Account]:
+    """The accounts a user may see, filtered and sorted; one query for a page of any size."""
+    today = today or timezone.localdate()
+    qs = Account.objects.visible_to(user).select_related("owner")
+    if filters.q:
+        qs = qs.filter(Q(name__icontains=filters.q) | Q(domain__icontains=filters.q))
+    if filters.segment:
+        qs = qs.filter(segment=filters.segment)
+    if filters.tier:
+        qs = qs.filter(tier=filters.tier)
+    if filters.stage:
+        qs = qs.filter(lifecycle_stage=filters.stage)
+    if filters.renewal_within:
+        qs = qs.filter(
+            renewal_date__gte=today,
+            renewal_date__lte=today + dt.timedelta(days=filters.renewal_within),
+        )
+    if filters.owner_id:
+        qs = qs.filter(owner_id=filters.owner_id)
+    return qs.order_by(*filters.ordering)
