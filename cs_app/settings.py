@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "csp",
     "import_export",
     "django_celery_beat",
+    "rest_framework",
+    "drf_spectacular",
+    "django_filters",
     "team",
     "accounts",
 ]
@@ -171,6 +174,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Periodic jobs. The database scheduler copies these into django-celery-beat's tables,
+# where admins can change or pause them.
+CELERY_BEAT_SCHEDULE = {
+    "accounts-refresh-mrr": {
+        "task": "accounts.tasks.accounts_refresh_mrr_task",
+        "schedule": 60 * 60,  # hourly: future-dated movements take effect on their day
+    },
+}
 
 # Security. Production (DEBUG off) turns on every check --deploy wants.
 SESSION_COOKIE_HTTPONLY = True
