@@ -239,7 +239,8 @@ def _usage_weeks(account: Account, cursor: Cursor | None, limit: int) -> Iterabl
             "users": row["users"],
         }
         body = ""
-        if change is not None and abs(change) >= 25:
+        previous_events = previous["events"] if previous else 0
+        if change is not None and abs(change) >= 25 and abs(row["events"] - previous_events) >= 5:
             body = (_("Up %(pct).0f%% on the week before") if change > 0 else _("Down %(pct).0f%% on the week before")) % {
                 "pct": abs(change)
             }

@@ -1,3 +1,155 @@
-from django.shortcuts import render
+"""Thin HTTP for the portfolio and the account 360: parse, call a selector or service, render."""
 
-# Create your views here.
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from team.decorators import role_required
+
+from . import selectors, services
+from .forms import PortfolioFilterForm, ReassignOwnerForm, TouchpointForm
+from .models import Account
+
+PAGE_SIZE = 25
+
+
+def _visible_account(request: HttpRequest, pk: int) -> Account:
+    """The account if this user may see it; 404 otherwise (never reveal that it exists)."""
+    return get_object_or_404(
+        Account.objects.visible_to(request.user).select_related("owner", "parent"), pk=pk
+    )
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@role_required
+@require_GET
+def portfolio(request: HttpRequest) -> HttpResponse:
+    form = PortfolioFilterForm(request.GET or None, user=request.user)
+    filters = form.filters()
+    rows = selectors.portfolio_rows(user=request.user, filters=filters)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "sort": form.sort_value,
+        "query": query.urlencode(),
+        "is_filtered": form.is_filtered,
+        "shows_owner": request.user.sees_all_accounts,
+        "title": _("All accounts") if request.user.sees_all_accounts else _("My portfolio"),
+    }
+    partial = request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
+    response = render(request, "accounts/portfolio.html#results" if partial else "accounts/portfolio.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _timeline_context(account: Account, cursor: str | None = None) -> dict:
+    return {"account": account, "timeline": selectors.account_timeline(account=account, cursor=cursor)}
+
+
+@role_required
+@require_GET
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _visible_account(request, pk)
+    history = selectors.mrr_history_by_month(account=account, months=12)
+    peak = float(max((month.mrr for month in history), default=0) or 1)
+    bars = []
+    for index, month in enumerate(history):
+        height = round(float(month.mrr) / peak * 100, 1)
+        bars.append({"month": month, "x": index * 20 + 2, "y": 102 - height, "height": height, "last": index == len(history) - 1})
+    context = {
+        **_timeline_context(account),
+        "contacts": list(account.contacts.order_by("role", "name")),
+        "children": list(account.children.order_by("name").values("pk", "name")),
+        "bars": bars,
+        "today": timezone.localdate(),
+        "usage": selectors.usage_summary(account=account),
+        "touchpoint_form": TouchpointForm(account=account),
+        "reassign_form": ReassignOwnerForm(initial={"owner": account.owner_id})
+        if request.user.sees_all_accounts
+        else None,
+    }
+    return render(request, "accounts/detail.html", context)
+
+
+@role_required
+@require_GET
+def account_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    """The next page of the timeline (htmx appends it; without JS it is a page of its own)."""
+    account = _visible_account(request, pk)
+    context = _timeline_context(account, request.GET.get("cursor"))
+    template = "accounts/detail.html#timeline-page" if request.htmx else "accounts/timeline.html"
+    return render(request, template, context)
+
+
+@role_required
+@require_POST
+def touchpoint_create(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _visible_account(request, pk)
+    form = TouchpointForm(request.POST, account=account)
+    if form.is_valid():
+        try:
+            services.touchpoint_log(
+                account=account,
+                author=request.user,
+                kind=form.cleaned_data["kind"],
+                summary=form.cleaned_data["summary"],
+                occurred_at=form.cleaned_data["occurred_at"],
+                contact=form.cleaned_data["contact"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+    if form.errors:
+        if request.htmx:  # htmx swaps 2xx only: the form comes back with its errors in place
+            return render(request, "accounts/detail.html#touchpoint-form", {"account": account, "touchpoint_form": form})
+        return render(
+            request,
+            "accounts/touchpoint_form_page.html",
+            {"account": account, "touchpoint_form": form},
+            status=422,
+        )
+    if request.htmx:
+        context = {
+            **_timeline_context(account),
+            "touchpoint_form": TouchpointForm(account=account),
+            "logged": True,
+        }
+        return render(request, "accounts/detail.html#touchpoint-logged", context)
+    messages.success(request, _("Touchpoint logged."))
+    return redirect(account)
+
+
+@role_required
+@require_POST
+def account_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _visible_account(request, pk)
+    if not request.user.sees_all_accounts:
+        raise PermissionDenied
+    form = ReassignOwnerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.account_reassign_owner(account=account, owner=form.cleaned_data["owner"], by=request.user)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+    if form.errors:
+        messages.error(request, _("Could not reassign: %(errors)s") % {"errors": " ".join(form.errors.get("owner", []))})
+    else:
+        messages.success(
+            request,
+            _("%(account)s now belongs to %(owner)s.") % {"account": account.name, "owner": account.owner},
+        )
+    return redirect(account)

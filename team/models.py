@@ -45,7 +45,12 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     """A member of staff. The role, not a flag, decides which accounts they see."""
 
-    email = models.EmailField(_("email"), max_length=254)
+    email = models.EmailField(
+        _("email"),
+        max_length=254,
+        unique=True,
+        error_messages={"unique": _("A user with this email already exists.")},
+    )
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
     role = models.CharField(
         _("role"),

@@ -1,0 +1,146 @@
+"""Forms of the account pages: parse and check input, then hand it to a selector or service."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from team.models import Role, User
+
+from .models import Contact, LifecycleStage, Segment, Tier, TouchpointKind
+from .selectors import PortfolioFilters
+
+# The portfolio's sortable columns: URL value → ORDER BY. Nulls always sort last.
+SORTS: dict[str, tuple] = {
+    "name": (F("name").asc(), "pk"),
+    "owner": (F("owner__full_name").asc(nulls_last=True), "name", "pk"),
+    "segment": ("segment", "name", "pk"),
+    "tier": ("tier", "name", "pk"),
+    "stage": ("lifecycle_stage", "name", "pk"),
+    "mrr": ("mrr", "pk"),
+    "renewal_date": (F("renewal_date").asc(nulls_last=True), "pk"),
+    "last_touch_at": (F("last_touch_at").asc(nulls_last=True), "pk"),
+}
+
+
+def _descending(parts: tuple) -> tuple:
+    result = []
+    for part in parts:
+        if isinstance(part, str):
+            result.append(F(part).desc())
+        else:
+            result.append(F(part.expression.name).desc(nulls_last=True))
+    return tuple(result)
+
+
+class PortfolioFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.SearchInput(attrs={"placeholder": _("Name or domain"), "autocomplete": "off"}),
+    )
+    segment = forms.ChoiceField(label=_("Segment"), required=False, choices=[("", _("All segments")), *Segment.choices])
+    tier = forms.ChoiceField(label=_("Tier"), required=False, choices=[("", _("All tiers")), *Tier.choices])
+    stage = forms.ChoiceField(
+        label=_("Stage"), required=False, choices=[("", _("All stages")), *LifecycleStage.choices]
+    )
+    renewal = forms.TypedChoiceField(
+        label=_("Renewal"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[
+            ("", _("Any renewal date")),
+            ("30", _("Renews within 30 days")),
+            ("60", _("Renews within 60 days")),
+            ("90", _("Renews within 90 days")),
+        ],
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), required=False, queryset=User.objects.none(), empty_label=_("All owners")
+    )
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user.sees_all_accounts:
+            self.fields["owner"].queryset = User.objects.filter(
+                is_active=True, role__in=[Role.CSM, Role.MANAGER]
+            ).order_by("full_name", "email")
+        else:
+            del self.fields["owner"]
+
+    @property
+    def sort_value(self) -> str:
+        value = (self.cleaned_data.get("sort") if self.is_bound and self.is_valid() else "") or "name"
+        return value if value.lstrip("-") in SORTS else "name"
+
+    def filters(self) -> PortfolioFilters:
+        """The filters to apply. Invalid fields are ignored (and shown as errors), never a 500."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        if self.is_bound and not self.is_valid():
+            data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+        sort = self.sort_value
+        ordering = SORTS[sort.lstrip("-")]
+        if sort.startswith("-"):
+            ordering = _descending(ordering)
+        owner = data.get("owner")
+        return PortfolioFilters(
+            q=(data.get("q") or "").strip(),
+            segment=data.get("segment") or "",
+            tier=data.get("tier") or "",
+            stage=data.get("stage") or "",
+            renewal_within=data.get("renewal"),
+            owner_id=owner.pk if owner else None,
+            ordering=ordering,
+        )
+
+    @property
+    def is_filtered(self) -> bool:
+        if not (self.is_bound and self.is_valid()):
+            return False
+        return any(self.cleaned_data.get(name) for name in ("q", "segment", "tier", "stage", "renewal", "owner"))
+
+
+class TouchpointForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=TouchpointKind.choices, initial=TouchpointKind.CALL)
+    occurred_at = forms.DateTimeField(
+        label=_("When"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Leave empty for now."),
+    )
+    contact = forms.ModelChoiceField(
+        label=_("With"), required=False, queryset=Contact.objects.none(), empty_label=_("No one in particular")
+    )
+    summary = forms.CharField(
+        label=_("Summary"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("What happened, what was agreed, next steps")}),
+    )
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].queryset = account.contacts.order_by("name")
+
+    def clean_occurred_at(self) -> dt.datetime | None:
+        value = self.cleaned_data.get("occurred_at")
+        if value and timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value
+
+
+class ReassignOwnerForm(forms.Form):
+    owner = forms.ModelChoiceField(label=_("New owner"), queryset=User.objects.none(), empty_label=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = User.objects.filter(
+            is_active=True, role__in=[Role.CSM, Role.MANAGER]
+        ).order_by("full_name", "email")
