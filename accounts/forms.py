@@ -44,7 +44,9 @@ class PortfolioFilterForm(forms.Form):
         max_length=100,
         widget=forms.SearchInput(attrs={"placeholder": _("Name or domain"), "autocomplete": "off"}),
     )
-    segment = forms.ChoiceField(label=_("Segment"), required=False, choices=[("", _("All segments")), *Segment.choices])
+    segment = forms.ChoiceField(
+        label=_("Segment"), required=False, choices=[("", _("All segments")), *Segment.choices]
+    )
     tier = forms.ChoiceField(label=_("Tier"), required=False, choices=[("", _("All tiers")), *Tier.choices])
     stage = forms.ChoiceField(
         label=_("Stage"), required=False, choices=[("", _("All stages")), *LifecycleStage.choices]
@@ -105,7 +107,9 @@ class PortfolioFilterForm(forms.Form):
     def is_filtered(self) -> bool:
         if not (self.is_bound and self.is_valid()):
             return False
-        return any(self.cleaned_data.get(name) for name in ("q", "segment", "tier", "stage", "renewal", "owner"))
+        return any(
+            self.cleaned_data.get(name) for name in ("q", "segment", "tier", "stage", "renewal", "owner")
+        )
 
 
 class TouchpointForm(forms.Form):
@@ -117,12 +121,17 @@ class TouchpointForm(forms.Form):
         help_text=_("Leave empty for now."),
     )
     contact = forms.ModelChoiceField(
-        label=_("With"), required=False, queryset=Contact.objects.none(), empty_label=_("No one in particular")
+        label=_("With"),
+        required=False,
+        queryset=Contact.objects.none(),
+        empty_label=_("No one in particular"),
     )
     summary = forms.CharField(
         label=_("Summary"),
         max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("What happened, what was agreed, next steps")}),
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": _("What happened, what was agreed, next steps")}
+        ),
     )
 
     def __init__(self, *args, account, **kwargs):

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -92,9 +93,7 @@ class Account(models.Model):
     contract_start = models.DateField(_("contract start"))
     renewal_date = models.DateField(_("renewal date"), null=True, blank=True)
     churned_at = models.DateField(_("churned on"), null=True, blank=True)
-    churn_reason = models.CharField(
-        _("churn reason"), max_length=20, choices=ChurnReason.choices, blank=True
-    )
+    churn_reason = models.CharField(_("churn reason"), max_length=20, choices=ChurnReason.choices, blank=True)
     acquisition_cost = models.DecimalField(
         _("acquisition cost"),
         max_digits=14,
@@ -117,9 +116,7 @@ class Account(models.Model):
         blank=True,
         related_name="children",
     )
-    mrr = models.DecimalField(
-        _("MRR"), max_digits=14, decimal_places=2, default=Decimal("0"), editable=False
-    )
+    mrr = models.DecimalField(_("MRR"), max_digits=14, decimal_places=2, default=Decimal("0"), editable=False)
     last_touch_at = models.DateTimeField(_("last touch"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -154,9 +151,7 @@ class Account(models.Model):
                 condition=Q(parent__isnull=True) | ~Q(parent=models.F("pk")),
                 name="account_not_own_parent",
             ),
-            models.CheckConstraint(
-                condition=Q(segment__in=Segment.values), name="account_segment_valid"
-            ),
+            models.CheckConstraint(condition=Q(segment__in=Segment.values), name="account_segment_valid"),
             models.CheckConstraint(condition=Q(tier__in=Tier.values), name="account_tier_valid"),
             models.CheckConstraint(
                 condition=Q(lifecycle_stage__in=LifecycleStage.values),
@@ -176,14 +171,12 @@ class Account(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:detail", args=[self.pk])
+
     @property
     def arr(self) -> Decimal:
         return self.mrr * 12
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("accounts:detail", args=[self.pk])
 
 
 class ContactRole(models.TextChoices):
@@ -205,12 +198,8 @@ class Contact(models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("email"), max_length=254)
-    role = models.CharField(
-        _("role"), max_length=20, choices=ContactRole.choices, default=ContactRole.USER
-    )
-    language = models.CharField(
-        _("language"), max_length=10, choices=Language.choices, default=Language.EN
-    )
+    role = models.CharField(_("role"), max_length=20, choices=ContactRole.choices, default=ContactRole.USER)
+    language = models.CharField(_("language"), max_length=10, choices=Language.choices, default=Language.EN)
     accepts_surveys = models.BooleanField(_("accepts surveys"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
@@ -219,15 +208,9 @@ class Contact(models.Model):
         verbose_name_plural = _("contacts")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                "account", Lower("email"), name="contact_email_per_account_unique"
-            ),
-            models.CheckConstraint(
-                condition=Q(role__in=ContactRole.values), name="contact_role_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(language__in=Language.values), name="contact_language_valid"
-            ),
+            models.UniqueConstraint("account", Lower("email"), name="contact_email_per_account_unique"),
+            models.CheckConstraint(condition=Q(role__in=ContactRole.values), name="contact_role_valid"),
+            models.CheckConstraint(condition=Q(language__in=Language.values), name="contact_language_valid"),
         ]
         indexes = [models.Index(Lower("email"), name="contact_email_idx")]
 
@@ -262,9 +245,7 @@ class MrrMovement(models.Model):
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     original_amount = models.DecimalField(_("original amount"), max_digits=14, decimal_places=2)
     original_currency = models.CharField(_("original currency"), max_length=3)
-    fx_rate = models.DecimalField(
-        _("exchange rate"), max_digits=18, decimal_places=8, default=Decimal("1")
-    )
+    fx_rate = models.DecimalField(_("exchange rate"), max_digits=18, decimal_places=8, default=Decimal("1"))
     note = models.CharField(_("note"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("recorded"), default=timezone.now, editable=False)
 
@@ -339,9 +320,7 @@ class UsageEvent(models.Model):
         indexes = [
             models.Index(fields=["account", "occurred_at"], name="usage_account_time_idx"),
             models.Index(fields=["occurred_at"], name="usage_time_idx"),
-            models.Index(
-                fields=["contact"], name="usage_contact_idx", condition=Q(contact__isnull=False)
-            ),
+            models.Index(fields=["contact"], name="usage_contact_idx", condition=Q(contact__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -387,9 +366,7 @@ class Touchpoint(models.Model):
         verbose_name_plural = _("touchpoints")
         ordering = ["-occurred_at", "-pk"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=TouchpointKind.values), name="touchpoint_kind_valid"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=TouchpointKind.values), name="touchpoint_kind_valid"),
             models.CheckConstraint(condition=~Q(summary=""), name="touchpoint_summary_required"),
         ]
         indexes = [

@@ -51,7 +51,9 @@ class MonthMrr:
     change: Decimal
 
 
-def mrr_history_by_month(*, account: Account, months: int = 12, today: dt.date | None = None) -> list[MonthMrr]:
+def mrr_history_by_month(
+    *, account: Account, months: int = 12, today: dt.date | None = None
+) -> list[MonthMrr]:
     """The account's MRR at the end of each of the last ``months`` months, oldest first."""
     today = today or timezone.localdate()
     movements = list(
@@ -241,9 +243,11 @@ def _usage_weeks(account: Account, cursor: Cursor | None, limit: int) -> Iterabl
         body = ""
         previous_events = previous["events"] if previous else 0
         if change is not None and abs(change) >= 25 and abs(row["events"] - previous_events) >= 5:
-            body = (_("Up %(pct).0f%% on the week before") if change > 0 else _("Down %(pct).0f%% on the week before")) % {
-                "pct": abs(change)
-            }
+            body = (
+                _("Up %(pct).0f%% on the week before")
+                if change > 0
+                else _("Down %(pct).0f%% on the week before")
+            ) % {"pct": abs(change)}
         entries.append(
             TimelineEntry(
                 kind="usage",

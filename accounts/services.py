@@ -68,9 +68,7 @@ def _validate_account(account: Account) -> None:
         if taken.exists():
             errors.setdefault("domain", []).append(_("Another account already uses this domain."))
     if account.currency and not re.fullmatch(r"[A-Z]{3}", account.currency):
-        errors.setdefault("currency", []).append(
-            _("Enter a three-letter currency code such as USD.")
-        )
+        errors.setdefault("currency", []).append(_("Enter a three-letter currency code such as USD."))
     if account.owner_id and account.owner and not account.owner.has_app_access:
         errors.setdefault("owner", []).append(_("The owner must be an active CSM or manager."))
     if account.pk and account.parent_id:

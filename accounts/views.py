@@ -52,7 +52,9 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         "title": _("All accounts") if request.user.sees_all_accounts else _("My portfolio"),
     }
     partial = request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
-    response = render(request, "accounts/portfolio.html#results" if partial else "accounts/portfolio.html", context)
+    response = render(
+        request, "accounts/portfolio.html#results" if partial else "accounts/portfolio.html", context
+    )
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -70,7 +72,15 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     bars = []
     for index, month in enumerate(history):
         height = round(float(month.mrr) / peak * 100, 1)
-        bars.append({"month": month, "x": index * 20 + 2, "y": 102 - height, "height": height, "last": index == len(history) - 1})
+        bars.append(
+            {
+                "month": month,
+                "x": index * 20 + 2,
+                "y": 102 - height,
+                "height": height,
+                "last": index == len(history) - 1,
+            }
+        )
     context = {
         **_timeline_context(account),
         "contacts": list(account.contacts.order_by("role", "name")),
@@ -115,7 +125,9 @@ def touchpoint_create(request: HttpRequest, pk: int) -> HttpResponse:
             _apply_errors(form, exc)
     if form.errors:
         if request.htmx:  # htmx swaps 2xx only: the form comes back with its errors in place
-            return render(request, "accounts/detail.html#touchpoint-form", {"account": account, "touchpoint_form": form})
+            return render(
+                request, "accounts/detail.html#touchpoint-form", {"account": account, "touchpoint_form": form}
+            )
         return render(
             request,
             "accounts/touchpoint_form_page.html",
@@ -142,11 +154,15 @@ def account_reassign(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReassignOwnerForm(request.POST)
     if form.is_valid():
         try:
-            services.account_reassign_owner(account=account, owner=form.cleaned_data["owner"], by=request.user)
+            services.account_reassign_owner(
+                account=account, owner=form.cleaned_data["owner"], by=request.user
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
     if form.errors:
-        messages.error(request, _("Could not reassign: %(errors)s") % {"errors": " ".join(form.errors.get("owner", []))})
+        messages.error(
+            request, _("Could not reassign: %(errors)s") % {"errors": " ".join(form.errors.get("owner", []))}
+        )
     else:
         messages.success(
             request,

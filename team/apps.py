@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class TeamConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'team'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "team"
