@@ -137,6 +137,7 @@ class TouchpointForm(forms.Form):
     def __init__(self, *args, account, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["contact"].queryset = account.contacts.order_by("name")
+        self.fields["contact"].label_from_instance = lambda c: f"{c.name} ({c.get_role_display()})"
 
     def clean_occurred_at(self) -> dt.datetime | None:
         value = self.cleaned_data.get("occurred_at")
