@@ -223,3 +223,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# CSV import and export in the admin (django-import-export).
+# Every import runs in a transaction: the preview is a rolled-back dry run, and the admins
+# also roll back the confirmed import when any row fails, so a bad row never half-writes.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+# The library's switch only deletes a leading "=" from exported cells. Our admins export with
+# accounts.resources.SafeCSV, which keeps the value and prefixes an apostrophe to any cell that
+# starts with = + - @ tab or CR; the switch stays on as a fallback for other admins.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Importing creates and changes rows; exporting needs at least view permission.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
