@@ -17,12 +17,22 @@ from .models import Account, MrrMovement, Touchpoint, UsageEvent
 
 # ---------------------------------------------------------------- MRR
 
+CENT = Decimal("0.01")
+
+
+def _cents(value: Decimal) -> Decimal:
+    """A database sum of amounts, back to exact cents (SQLite adds decimals as floats, so a
+    churned account could otherwise show 1E-13 and count as active)."""
+    return Decimal(value).quantize(CENT) + 0  # + 0: never "-0.00"
+
 
 def mrr_on(*, account: Account, day: dt.date) -> Decimal:
     """MRR of one account on ``day``: the sum of its movements dated on or before it."""
-    return MrrMovement.objects.filter(account=account, date__lte=day).aggregate(
-        total=Coalesce(Sum("amount"), Decimal("0"))
-    )["total"]
+    return _cents(
+        MrrMovement.objects.filter(account=account, date__lte=day).aggregate(
+            total=Coalesce(Sum("amount"), Decimal("0"))
+        )["total"]
+    )
 
 
 def mrr_by_account_on(*, day: dt.date, accounts: QuerySet[Account] | None = None) -> dict[int, Decimal]:
@@ -34,14 +44,14 @@ def mrr_by_account_on(*, day: dt.date, accounts: QuerySet[Account] | None = None
     if accounts is not None:
         movements = movements.filter(account__in=accounts.values("pk"))
     rows = movements.order_by().values("account_id").annotate(total=Sum("amount"))
-    return {row["account_id"]: row["total"] for row in rows}
+    return {row["account_id"]: _cents(row["total"]) for row in rows}
 
 
 def total_mrr_on(*, day: dt.date, accounts: QuerySet[Account] | None = None) -> Decimal:
     movements = MrrMovement.objects.filter(date__lte=day)
     if accounts is not None:
         movements = movements.filter(account__in=accounts.values("pk"))
-    return movements.aggregate(total=Coalesce(Sum("amount"), Decimal("0")))["total"]
+    return _cents(movements.aggregate(total=Coalesce(Sum("amount"), Decimal("0")))["total"])
 
 
 @dataclass(frozen=True)

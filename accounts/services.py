@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Sum
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce, Greatest, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -211,13 +211,30 @@ def fx_rate_for(*, currency: str, day: dt.date) -> Decimal:
     return rate
 
 
-def _mrr_series_ok(deltas: list[tuple[dt.date, Decimal]]) -> bool:
-    total = Decimal("0")
-    for _day, amount in sorted(deltas, key=lambda item: item[0]):
-        total += amount
+def _later_movements_error(
+    later: list[tuple[dt.date, str, Decimal]], total: Decimal
+) -> tuple[str, str] | None:
+    """(field, message) if the movements dated after a new one would break the rules, given
+    the MRR ``total`` just after it: never below zero, and each kind still fits (a churn still
+    removes everything, an expansion or contraction still finds MRR, a reactivation none)."""
+    for day, kind, amount in later:
+        before, total = total, total + amount
         if total < 0:
-            return False
-    return True
+            return "amount", _("This change would take MRR below zero on a later date (%(day)s).") % {
+                "day": day
+            }
+        if (
+            kind == MovementKind.NEW
+            or (kind == MovementKind.REACTIVATION and before != 0)
+            or (kind in (MovementKind.EXPANSION, MovementKind.CONTRACTION) and before <= 0)
+            or (kind == MovementKind.CONTRACTION and total <= 0)
+            or (kind == MovementKind.CHURN and total != 0)
+        ):
+            return "date", _(
+                "This change conflicts with the later %(kind)s on %(day)s; date it after that "
+                "or correct the history first."
+            ) % {"kind": MovementKind(kind).label, "day": day}
+    return None
 
 
 @transaction.atomic
@@ -242,8 +259,8 @@ def mrr_movement_record(
     if kind not in MovementKind.values:
         raise ValidationError({"kind": _("Choose new, expansion, contraction, churn or reactivation.")})
     currency = (currency or account.currency).upper()
-    existing = list(account.movements.values_list("date", "amount"))
-    before = sum((a for d, a in existing if d <= date), Decimal("0"))
+    existing = list(account.movements.order_by("date", "pk").values_list("date", "kind", "amount"))
+    before = sum((a for d, _k, a in existing if d <= date), Decimal("0"))
     rate = fx_rate_for(currency=currency, day=date)
 
     if amount is None:
@@ -262,7 +279,7 @@ def mrr_movement_record(
     errors: dict[str, str] = {}
     if kind == MovementKind.NEW and existing:
         errors["kind"] = _("This account already has revenue history; use expansion or reactivation.")
-    elif kind == MovementKind.REACTIVATION and (before != 0 or not existing):
+    elif kind == MovementKind.REACTIVATION and (before != 0 or not any(d <= date for d, _k, _a in existing)):
         errors["kind"] = _("Only a churned account can be reactivated.")
     elif kind in (MovementKind.EXPANSION, MovementKind.CONTRACTION) and before <= 0:
         errors["kind"] = _("The account has no MRR on that date; use new or reactivation.")
@@ -275,8 +292,10 @@ def mrr_movement_record(
             errors["amount"] = _("A churn removes all MRR (%(mrr)s) on that date.") % {"mrr": before}
         if churn_reason not in ChurnReason.values:
             errors["churn_reason"] = _("Choose why the account churned.")
-    if not errors and not _mrr_series_ok([*existing, (date, signed)]):
-        errors["amount"] = _("This change would take MRR below zero on a later date.")
+    if not errors:
+        later = _later_movements_error([m for m in existing if m[0] > date], before + signed)
+        if later:
+            errors[later[0]] = later[1]
     if errors:
         raise ValidationError(errors)
 
@@ -305,9 +324,10 @@ def mrr_movement_record(
 
 def _mrr_today(*, account_id: int) -> Decimal:
     today = timezone.localdate()
-    return MrrMovement.objects.filter(account_id=account_id, date__lte=today).aggregate(
+    total = MrrMovement.objects.filter(account_id=account_id, date__lte=today).aggregate(
         total=Coalesce(Sum("amount"), Decimal("0"))
     )["total"]
+    return Decimal(total).quantize(Decimal("0.01")) + 0  # SQLite sums as floats: −2.8E-17, not 0
 
 
 def accounts_refresh_mrr(*, day: dt.date | None = None) -> int:
@@ -326,7 +346,9 @@ def accounts_refresh_mrr(*, day: dt.date | None = None) -> int:
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    return Account.objects.update(mrr=Coalesce(Subquery(total), Decimal("0")))
+    # SQLite sums decimals as floats (0.30 − 0.10 − 0.20 = −2.8E-17 breaks mrr >= 0): round
+    # to cents, and + 0 turns the −0.0 that rounding leaves into 0.
+    return Account.objects.update(mrr=Round(Coalesce(Subquery(total), Decimal("0")), 2) + Decimal("0"))
 
 
 @transaction.atomic
