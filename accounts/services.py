@@ -67,6 +67,20 @@ def _validate_account(account: Account) -> None:
         taken = Account.objects.filter(domain__iexact=account.domain).exclude(pk=account.pk)
         if taken.exists():
             errors.setdefault("domain", []).append(_("Another account already uses this domain."))
+    if account.external_id:
+        taken = Account.objects.filter(external_id=account.external_id).exclude(pk=account.pk)
+        if taken.exists():
+            errors.setdefault("external_id", []).append(_("Another account already uses this external id."))
+    if isinstance(account.acquisition_cost, Decimal | int) and account.acquisition_cost < 0:
+        errors.setdefault("acquisition_cost", []).append(_("Enter an amount of zero or more."))
+    if (
+        isinstance(account.renewal_date, dt.date)
+        and isinstance(account.contract_start, dt.date)
+        and account.renewal_date < account.contract_start
+    ):
+        errors.setdefault("renewal_date", []).append(
+            _("The renewal date cannot be before the contract start.")
+        )
     if account.currency and not re.fullmatch(r"[A-Z]{3}", account.currency):
         errors.setdefault("currency", []).append(_("Enter a three-letter currency code such as USD."))
     if account.owner_id and account.owner and not account.owner.has_app_access:
@@ -87,8 +101,8 @@ def _validate_account(account: Account) -> None:
         account.full_clean(exclude=["mrr", "last_touch_at", "created_at", "updated_at"])
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
-            if field == "__all__" and "domain" in errors:
-                continue  # the domain constraint, already explained by field
+            if field == "__all__" and errors:
+                continue  # a database constraint, already explained next to its field
             errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
@@ -182,7 +196,18 @@ def contact_create(
         language=language,
         accepts_surveys=accepts_surveys,
     )
-    contact.full_clean(exclude=["created_at"])
+    errors: dict[str, list[str]] = {}
+    if contact.email and Contact.objects.filter(account=account, email__iexact=contact.email).exists():
+        errors["email"] = [_("This account already has a contact with this email.")]
+    try:
+        contact.full_clean(exclude=["created_at"])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            if field == "__all__" and "email" in errors:
+                continue  # the case-insensitive unique email constraint, explained by field
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
     contact.save()
     return contact
 
