@@ -15,7 +15,7 @@ from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import router, transaction
-from django.db.models import OuterRef, ProtectedError, RestrictedError, Subquery
+from django.db.models import OuterRef, ProtectedError, Q, RestrictedError, Subquery
 from django.db.models.deletion import Collector
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -47,6 +47,7 @@ from .services import (
     account_create,
     account_reassign_owner,
     account_update,
+    domain_normalize,
     mrr_movement_record,
     touchpoint_log,
 )
@@ -519,16 +520,31 @@ class UsageEventAdmin(admin.ModelAdmin):
     """Read-mostly view of a table with tens of millions of rows: no filters or date drill-down
     (each is a scan), no full count, newest first by primary key. Events arrive through the API."""
 
-    list_display = ("id", "occurred_at", "name", "account", "contact")
+    list_display = ("occurred_at", "name", "account", "contact")
     list_select_related = ("account", "contact")
     raw_id_fields = ("account", "contact")
-    search_fields = ("=account__domain",)
-    search_help_text = _("Exact account domain. Or open an account and follow its “Usage events” link.")
-    ordering = ("-id",)
+    search_fields = ("account__domain",)  # see get_search_results
+    search_help_text = _("An account's exact domain or external id.")
+    # Newest first: the (account, occurred_at) and (occurred_at) indexes serve this order with
+    # or without an account filter.
+    ordering = ("-occurred_at",)
     paginator = CappedCountPaginator
     show_full_result_count = False
     actions = None
     readonly_fields = ("account", "contact", "name", "occurred_at", "properties")
+
+    def get_search_results(self, request, queryset, search_term):
+        """Look the account up first (one small query), then filter events by its id, so the
+        database walks the (account, occurred_at) index instead of joining the big table."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        account_ids = list(
+            Account.objects.filter(
+                Q(domain__iexact=domain_normalize(term)) | Q(external_id=term)
+            ).values_list("pk", flat=True)[:10]
+        )
+        return queryset.filter(account_id__in=account_ids), False
 
     def has_add_permission(self, request):
         return False

@@ -265,6 +265,20 @@ class ServiceResource(resources.ModelResource):
             errors.setdefault(key, []).extend(messages)
         return ValidationError(errors)
 
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """A row whose cells could not be read: also report what the service says about the
+        readable ones, so a single preview lists every problem of the row."""
+        errors = dict(import_validation_errors or {})
+        if not errors:
+            return  # the service validates when the row is written (save_instance)
+        data = {name: getattr(instance, name) for name in getattr(instance, "_import_touched", ())}
+        try:
+            service_dry_run(self.write, instance=instance, is_create=instance.pk is None, data=data)
+        except ValidationError as exc:
+            for column, messages in self.column_errors(exc).message_dict.items():
+                errors.setdefault(column, messages)
+        raise ValidationError(errors)
+
     def save_instance(self, instance, is_create, row, **kwargs):
         self.before_save_instance(instance, row, **kwargs)
         data = {name: getattr(instance, name) for name in getattr(instance, "_import_touched", ())}

@@ -79,3 +79,11 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        match = getattr(request, "resolver_match", None)
+        if match and match.url_name == "autocomplete" and request.GET.get("field_name") == "owner":
+            # Choosing an account owner: only people who can work accounts.
+            queryset = queryset.filter(is_active=True).exclude(role="")
+        return queryset, may_have_duplicates

@@ -191,6 +191,20 @@ def test_dry_run_with_one_bad_row_shows_its_error_and_writes_nothing(
 
 
 @pytest.mark.django_db
+def test_a_row_with_several_problems_lists_them_all(admin_client):
+    row = "CRM-3,Bad,bad.example,galactic,,,,nobody@staff.example,2025-13-01,,-5,dollars,\n"
+    preview = upload(admin_client, "account", HEADER + row)
+    invalid, _ = _errors(preview)
+    [(number, errors)] = invalid
+    assert number == 1
+    assert set(errors) == {"segment", "owner_email", "contract_start", "acquisition_cost", "currency"}
+    assert "Enter a three-letter currency code such as USD." in errors["currency"]
+    assert any("zero or more" in error for error in errors["acquisition_cost"])
+    assert errors["contract_start"] == ["“2025-13-01” is not a date; write it as YYYY-MM-DD."]
+    assert not Account.objects.exists()
+
+
+@pytest.mark.django_db
 def test_owner_without_a_role_is_refused_by_the_service(admin_client, charlie):
     preview = upload(
         admin_client, "account", HEADER + "X-1,Co,co.example,smb,,,,charlie@staff.example,2025-01-01,,,,\n"
