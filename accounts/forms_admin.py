@@ -169,6 +169,17 @@ class ContactAdminForm(forms.ModelForm):
     def clean_email(self) -> str:
         return (self.cleaned_data.get("email") or "").strip().lower()
 
+    def clean(self):
+        cleaned = super().clean()
+        account, email = cleaned.get("account"), cleaned.get("email")
+        if account is not None and account.pk is not None and email:
+            taken = Contact.objects.filter(account=account, email__iexact=email)
+            if self.instance.pk is not None:
+                taken = taken.exclude(pk=self.instance.pk)
+            if taken.exists():
+                self.add_error("email", _("This account already has a contact with this email."))
+        return cleaned
+
 
 class ContactInlineFormSet(forms.BaseInlineFormSet):
     """Rejects two contacts of one account with the same email (in any case) before saving."""

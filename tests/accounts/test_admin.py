@@ -646,3 +646,51 @@ def test_exchange_rate_form_normalises_and_validates(admin_client):
     response = admin_client.post(url, {"currency": "EUR", "valid_from": "2025-01-01", "rate": "0"})
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["rate"] == ["Enter a rate above zero."]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["touchpoint", "mrrmovement"])
+def test_history_lists_search_by_account(admin_client, name):
+    acme = AccountFactory(name="Acme Rockets", domain="acme.example", external_id="CRM-A")
+    other = AccountFactory(name="Other")
+    factory = TouchpointFactory if name == "touchpoint" else MrrMovementFactory
+    factory(account=acme)
+    factory(account=other)
+    url = reverse(f"admin:accounts_{name}_changelist")
+    for term in ("rocket", "www.ACME.example", "CRM-A"):
+        rows = admin_client.get(url, {"q": term}).context["cl"].result_list
+        assert [row.account_id for row in rows] == [acme.pk], term
+    assert admin_client.get(url, {"account__id__exact": other.pk}).context["cl"].result_count == 1
+
+
+@pytest.mark.django_db
+def test_contact_with_an_email_the_account_already_has_is_a_field_error(admin_client):
+    account = AccountFactory()
+    ContactFactory(account=account, email="ann@customer.example")
+    response = admin_client.post(
+        reverse("admin:accounts_contact_add"),
+        {
+            "account": account.pk,
+            "name": "Ann",
+            "email": "ANN@Customer.example",
+            "role": "user",
+            "language": "en",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors == {"email": ["This account already has a contact with this email."]}
+    assert Contact.objects.count() == 1
+
+    response = admin_client.post(
+        reverse("admin:accounts_contact_add"),
+        {
+            "account": account.pk,
+            "name": " Ben ",
+            "email": " Ben@Customer.example",
+            "role": "user",
+            "language": "en",
+        },
+    )
+    assert response.status_code == 302
+    assert Contact.objects.filter(name="Ben", email="ben@customer.example").exists()
