@@ -40,9 +40,11 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "team",
     "accounts",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +184,62 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.accounts_refresh_mrr_task",
         "schedule": 60 * 60,  # hourly: future-dated movements take effect on their day
     },
+}
+
+# REST API (issue 3): token auth, per-token throttling, JSON errors, OpenAPI at /api/schema/.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+API_BULK_MAX_BYTES = env.int("API_BULK_MAX_BYTES", default=16 * 1024 * 1024)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Throttle counts: shared by every web process when pointed at Redis (redis://…/2).
+    "throttle": env.cache_url("API_THROTTLE_CACHE_URL", default="locmemcache://api-throttle"),
+}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasAppAccess", "api.permissions.TokenScopeAllows"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env.str("API_THROTTLE_RATE", default="1200/min"),
+        "ingest": env.str("API_THROTTLE_INGEST_RATE", default="600/min"),
+    },
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.StrictJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pages",
+    "PAGE_SIZE": 50,
+    "COERCE_DECIMAL_TO_STRING": True,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CS Platform API",
+    "DESCRIPTION": (
+        "Accounts, contacts, revenue, usage and touchpoints of the customer-success platform. "
+        "Authenticate with `Authorization: Bearer <token>`; see docs/api.md."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "MovementKindEnum": "accounts.models.MovementKind",
+        "TouchpointKindEnum": "accounts.models.TouchpointKind",
+        "ContactRoleEnum": "accounts.models.ContactRole",
+        "SyncStatusEnum": ["created", "updated", "unchanged", "rejected"],
+    },
+}
+CELERY_BEAT_SCHEDULE["api-idempotency-purge"] = {
+    "task": "api.tasks.idempotency_purge_task",
+    "schedule": 60 * 60,  # hourly: Idempotency-Key answers are kept 24 hours
 }
 
 # Security. Production (DEBUG off) turns on every check --deploy wants.

@@ -1,0 +1,86 @@
+"""OpenAPI: the token security scheme, and the error answers every operation documents."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, for a person.")
+    code = serializers.CharField(help_text="A stable machine-readable code, e.g. invalid, not_found.")
+
+
+class ValidationErrorSerializer(ErrorSerializer):
+    errors = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text="Messages by field: a list of strings, or nested by field or row index.",
+    )
+
+
+class TokenAuthScheme(OpenApiAuthenticationExtension):
+    target_class = "api.authentication.ApiTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token: `Authorization: Bearer csp_…`. Managers create them at "
+            "/api/tokens/ (or admins in the admin).",
+        }
+
+
+_ERRORS = {
+    "400": ("Invalid input: see errors by field.", ValidationErrorSerializer),
+    "401": ("No valid token (or session).", ErrorSerializer),
+    "403": ("Not allowed: no role, or a read-only token.", ErrorSerializer),
+    "404": ("Not found, or not in this token's portfolio.", ErrorSerializer),
+    "409": ("Idempotency-Key reused for a different request, or still in flight.", ErrorSerializer),
+    "413": ("The body or the batch is too large.", ErrorSerializer),
+    "429": ("Throttled: retry after the Retry-After header's seconds.", ErrorSerializer),
+}
+
+
+class ApiAutoSchema(AutoSchema):
+    """Adds the error answers that apply to each operation, so clients can rely on them."""
+
+    def _error_codes(self) -> list[str]:
+        codes = ["400", "401", "403", "429"]
+        if "{" in self.path:
+            codes.append("404")
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes.append("413")
+        if self.method == "POST":
+            codes.append("409")
+        return codes
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self.method == "POST" and self.path.startswith("/api/v1/"):
+            parameters.append(
+                OpenApiParameter(
+                    "Idempotency-Key",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    required=False,
+                    description="Optional: a retry with the same key (within 24 hours) returns the first "
+                    "2xx answer instead of writing twice; the same key with a different request is a 409.",
+                )
+            )
+        return parameters
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if not self.path.startswith("/api/v1/"):
+            return responses
+        for code in self._error_codes():
+            if code not in responses:
+                description, serializer = _ERRORS[code]
+                responses[code] = self._get_response_for_code(
+                    OpenApiResponse(response=serializer, description=description), code, direction=direction
+                )
+        return responses

@@ -1,0 +1,35 @@
+"""/api/: the versioned REST resources, the schema and docs, and the managers' token pages.
+
+Each app's ``api.py`` holds its viewsets; register them on the router here (health, onboarding,
+feedback and loyalty add theirs as they land).
+"""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from accounts import api as accounts_api
+
+from . import views
+from .exceptions import json_not_found
+
+app_name = "api"
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("accounts", accounts_api.AccountViewSet, basename="account")
+router.register("contacts", accounts_api.ContactViewSet, basename="contact")
+router.register("mrr-movements", accounts_api.MrrMovementViewSet, basename="mrr-movement")
+router.register("touchpoints", accounts_api.TouchpointViewSet, basename="touchpoint")
+router.register("usage-events", accounts_api.UsageEventViewSet, basename="usage-event")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", views.ApiDocsView.as_view(url_name="api:schema"), name="docs"),
+    path("tokens/", views.token_list, name="tokens"),
+    path("tokens/new/", views.token_create, name="token_create"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("v1/", views.ApiRootView.as_view(), name="root"),
+    path("v1/", include(router.urls)),
+    re_path(r"^.*$", json_not_found),  # unknown /api/ addresses answer JSON, not an HTML page
+]
