@@ -1,0 +1,292 @@
+"""``manage.py bench pages``: server time and query counts of the main pages on a large portfolio.
+
+Seeds demo data (``accounts.demo``) into the configured database when it has fewer accounts
+than asked, then requests each page in-process with Django's test client, through the whole
+middleware stack, as the demo CSM and the demo manager. The figure for a page is the time
+``Client.get`` takes; the floor is a trivial logged-in page (``team:me``), so the ratio says
+what the page's own work costs. Query counts come from ``CaptureQueriesContext``.
+
+    DATABASE_URL=postgres://... manage.py bench pages                  # 100k accounts, 10M events
+    DATABASE_URL=postgres://... manage.py bench pages --reuse --explain
+    manage.py bench pages --small                                    # smoke test, any database
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import math
+import os
+import platform
+import pstats
+import re
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import django
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import reverse
+
+from accounts import demo
+from accounts.models import Account, UsageEvent
+from team.models import User
+
+SLOW_RATIO = 3.0
+
+
+@dataclass
+class Result:
+    page: str
+    user: str
+    url: str
+    times: list[float] = field(default_factory=list)
+    queries: int = 0
+    status: int = 200
+    sql_ms: float = 0.0
+    slowest_sql: str = ""
+    slowest_ms: float = 0.0
+    floor: float | None = None
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times) * 1000 if self.times else math.nan
+
+    @property
+    def p95(self) -> float:
+        if not self.times:
+            return math.nan
+        ordered = sorted(self.times)
+        return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)] * 1000
+
+    @property
+    def ratio(self) -> float:
+        return self.median / self.floor if self.floor else math.nan
+
+    @property
+    def slow(self) -> bool:
+        return self.status == 200 and self.ratio > SLOW_RATIO
+
+
+class Command(BaseCommand):
+    help = "Benchmark the portfolio and account pages on a large demo portfolio (PostgreSQL)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("target", choices=["pages"], help="what to measure")
+        parser.add_argument("--accounts", type=int, default=None, help="accounts to have (default 100,000)")
+        parser.add_argument(
+            "--events", type=int, default=None, help="usage events to seed (default 10,000,000)"
+        )
+        parser.add_argument("--requests", type=int, default=None, help="timed requests per page (default 50)")
+        parser.add_argument(
+            "--reuse", action="store_true", help="do not seed if the database has any accounts"
+        )
+        parser.add_argument(
+            "--small",
+            action="store_true",
+            help="a smoke test on a small portfolio, on any database (SQLite too)",
+        )
+        parser.add_argument(
+            "--q", default="north", help="the search term of the search page (default: north)"
+        )
+        parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
+        parser.add_argument(
+            "--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query of slow pages"
+        )
+        parser.add_argument("--profile", action="store_true", help="cProfile slow pages: the top functions")
+        parser.add_argument("--quiet", action="store_true", help="no progress bar while seeding")
+
+    def handle(self, *args, **options):
+        small = options["small"]
+        accounts = options["accounts"] or (150 if small else 100_000)
+        events = options["events"] if options["events"] is not None else (4_500 if small else 10_000_000)
+        requests = options["requests"] or (5 if small else 50)
+        if connection.vendor != "postgresql" and not small:
+            raise CommandError(
+                "bench pages measures the production database: set DATABASE_URL=postgres://… "
+                f"(this is {connection.vendor}). Use --small for a smoke test on any database."
+            )
+        if accounts <= 0 or events < 0 or requests <= 0:
+            raise CommandError("--accounts and --requests must be positive, --events not negative.")
+        self._seed(accounts, events, options)
+
+        csm = User.objects.filter(email=demo.DEMO_CSM_EMAIL).first()
+        manager = User.objects.filter(email=demo.DEMO_MANAGER_EMAIL).first()
+        if not (csm and manager):
+            raise CommandError("The demo logins are missing: run seed_demo first, or bench without --reuse.")
+        total = Account.objects.count()
+        self.stdout.write(self._environment(total, requests))
+
+        results: list[Result] = []
+        details = self._busiest_accounts(csm)
+        self.logins = {"CSM": csm.email, "manager": manager.email}
+        for user, label in ((csm, "CSM"), (manager, "manager")):
+            client = Client()
+            client.force_login(user)
+            floor = self._measure(client, "floor /me/", label, reverse("team:me"), requests)
+            results.append(floor)
+            portfolio = reverse("accounts:portfolio")
+            pages = [
+                ("portfolio, first page", portfolio),
+                ("filtered: enterprise, renewal ≤ 90 days", f"{portfolio}?segment=enterprise&renewal=90"),
+                (f"searched: q={options['q']}", f"{portfolio}?{urlencode({'q': options['q']})}"),
+                ("sorted by MRR, descending", f"{portfolio}?sort=-mrr"),
+                ("sorted by last touch, newest first", f"{portfolio}?sort=-last_touch_at"),
+            ]
+            pages += [
+                (f"account 360 ({events_count:,} events)", reverse("accounts:detail", args=[pk]))
+                for pk, events_count in details[label]
+            ]
+            for page, url in pages:
+                result = self._measure(client, page, label, url, requests)
+                result.floor = floor.median
+                results.append(result)
+            floor.floor = floor.median
+        self._report(results, explain=options["explain"], profile=options["profile"])
+
+    # ------------------------------------------------------------ seeding
+
+    def _seed(self, accounts: int, events: int, options) -> None:
+        existing = Account.objects.count()
+        if options["reuse"] and existing:
+            return
+        if existing >= accounts:
+            return
+        if existing and not User.objects.filter(email=demo.DEMO_CSM_EMAIL).exists():
+            raise CommandError(
+                "This database has accounts that are not demo data; bench only adds demo data to a "
+                "scratch database. Point DATABASE_URL at one (createdb, migrate) or use --reuse."
+            )
+        missing = accounts - existing
+        self.stdout.write(
+            f"Seeding {missing:,} demo accounts and about {events * missing // accounts:,} events…"
+        )
+        report = demo.seed_demo(
+            accounts=missing,
+            events_per_account=events / accounts,
+            seed=options["seed"],
+            progress=not options["quiet"] and sys.stderr.isatty(),
+        )
+        timings = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.timings.items())
+        self.stdout.write(f"Seeded in {report.seconds:.1f} s ({timings}).")
+
+    def _busiest_accounts(self, csm: User) -> dict[str, list[tuple[int, int]]]:
+        """The accounts with the most usage events: three for the manager, the CSM's own busiest."""
+        busiest = (
+            UsageEvent.objects.values("account").annotate(n=Count("id")).order_by("-n", "account")
+        )  # one grouped pass over the events (a second or two at 10M rows)
+        return {
+            "manager": [(row["account"], row["n"]) for row in busiest[:3]],
+            "CSM": [(row["account"], row["n"]) for row in busiest.filter(account__owner=csm)[:1]],
+        }
+
+    # ------------------------------------------------------------ measuring
+
+    def _measure(self, client: Client, page: str, user: str, url: str, requests: int) -> Result:
+        result = Result(page=page, user=user, url=url)
+        with override_settings(DEBUG=False):  # as in production: no query log, no debug pages
+            for _warm_up in range(min(3, requests)):
+                response = client.get(url)
+                if response.status_code != 200:
+                    result.status = response.status_code
+                    return result
+            for _request in range(requests):
+                started = time.perf_counter()
+                client.get(url)
+                result.times.append(time.perf_counter() - started)
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url)
+        result.queries = len(captured.captured_queries)
+        result.sql_ms = sum(float(query["time"]) for query in captured.captured_queries) * 1000
+        if captured.captured_queries:
+            slowest = max(captured.captured_queries, key=lambda query: float(query["time"]))
+            result.slowest_sql, result.slowest_ms = slowest["sql"], float(slowest["time"]) * 1000
+        return result
+
+    # ------------------------------------------------------------ output
+
+    def _profile(self, result: Result) -> None:
+        client = Client()
+        client.force_login(User.objects.get(email=self.logins[result.user]))
+        profiler = cProfile.Profile()
+        with override_settings(DEBUG=False):
+            client.get(result.url)
+            profiler.enable()
+            for _request in range(5):
+                client.get(result.url)
+            profiler.disable()
+        for order, restriction, title in (
+            ("tottime", [15], "the 15 functions with most time of their own"),
+            ("cumulative", [rf"^{re.escape(str(settings.BASE_DIR))}/(?!\.venv)", 15], "this project's code"),
+        ):
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(*restriction)
+            lines = out.getvalue().splitlines()
+            start = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
+            self.stdout.write(f"  cProfile over 5 requests, {title}:")
+            self.stdout.write("\n".join("    " + line for line in lines[start:] if line.strip()))
+
+    def _environment(self, total: int, requests: int) -> str:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'accounts_usageevent'")
+                events = f"~{cursor.fetchone()[0]:,}"
+                cursor.execute("SHOW server_version")
+                database = f"PostgreSQL {cursor.fetchone()[0]}"
+        else:
+            events = f"{UsageEvent.objects.count():,}"
+            database = connection.vendor
+        return (
+            f"Database: {database} ({connection.settings_dict['NAME']}); "
+            f"{total:,} accounts, {events} usage events\n"
+            f"Machine: {os.cpu_count()} CPUs, {platform.platform()}; Python {platform.python_version()}, "
+            f"Django {django.get_version()}\n"
+            f"Each page: 3 warm-up requests, then {requests} timed requests (Client.get, full middleware "
+            "stack, DEBUG off), then one more to count queries.\n"
+        )
+
+    def _report(self, results: list[Result], *, explain: bool, profile: bool) -> None:
+        width = max(len(r.page) for r in results) + 2
+        columns = f"{'median ms':>10}{'p95 ms':>9}{'queries':>9}{'SQL ms':>9}{'× floor':>9}"
+        header = f"{'page':<{width}}{'as':<9}{columns}"
+        self.stdout.write(header)
+        self.stdout.write("-" * len(header))
+        for r in results:
+            if r.status != 200:
+                line = f"{r.page:<{width}}{r.user:<9}  HTTP {r.status} for {r.url}"
+                self.stdout.write(self.style.ERROR(line))
+                continue
+            line = (
+                f"{r.page:<{width}}{r.user:<9}{r.median:>10.1f}{r.p95:>9.1f}{r.queries:>9}{r.sql_ms:>9.1f}"
+                f"{r.ratio:>8.1f}x" + (f"  SLOW (> {SLOW_RATIO:g}x floor)" if r.slow else "")
+            )
+            self.stdout.write(self.style.WARNING(line) if r.slow else line)
+        slow = [r for r in results if r.slow]
+        failed = [r for r in results if r.status != 200]
+        self.stdout.write("")
+        if not slow:
+            self.stdout.write(self.style.SUCCESS(f"No page is over {SLOW_RATIO:g}x the floor."))
+        for r in slow:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{r.page} as {r.user} ({r.url}): {r.median:.1f} ms, of which SQL {r.sql_ms:.1f} ms in "
+                    f"{r.queries} queries; the rest is Python (middleware, view, template)."
+                )
+            )
+            self.stdout.write(f"  slowest query, {r.slowest_ms:.1f} ms: {r.slowest_sql}")
+            if explain and connection.vendor == "postgresql" and r.slowest_sql:
+                with connection.cursor() as cursor:
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + r.slowest_sql)
+                    for (line,) in cursor.fetchall():
+                        self.stdout.write(f"    {line}")
+            if profile:
+                self._profile(r)
+        if failed:
+            raise CommandError(f"{len(failed)} page(s) did not answer 200; see above.")
