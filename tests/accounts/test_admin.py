@@ -694,3 +694,19 @@ def test_contact_with_an_email_the_account_already_has_is_a_field_error(admin_cl
     )
     assert response.status_code == 302
     assert Contact.objects.filter(name="Ben", email="ben@customer.example").exists()
+
+
+@pytest.mark.django_db
+def test_delete_selected_accounts_uses_the_summary(admin_client):
+    accounts = AccountFactory.create_batch(2)
+    for account in accounts:
+        UsageEventFactory.create_batch(3, account=account)
+    url = reverse("admin:accounts_account_changelist")
+    selected = [a.pk for a in accounts]
+
+    page = admin_client.post(url, {"action": "delete_selected", "_selected_action": selected})
+    assert page.status_code == 200
+    assert "Usage events: 6" in page.content.decode()
+
+    admin_client.post(url, {"action": "delete_selected", "_selected_action": selected, "post": "yes"})
+    assert not Account.objects.exists()
