@@ -9,6 +9,7 @@ CELERY_BROKER_URL; see docs/production.md.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "django_filters",
     "team",
     "accounts",
+    "health",
     "api",
 ]
 
@@ -77,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cs_app.context_processors.platform",
+                "health.context_processors.task_counts",
             ],
         },
     },
@@ -184,13 +187,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.accounts_refresh_mrr_task",
         "schedule": 60 * 60,  # hourly: future-dated movements take effect on their day
     },
+    "health-scores-nightly": {
+        "task": "health.tasks.health_scores_recompute_task",
+        "schedule": crontab(hour=2, minute=30),  # every account's score, alerts and playbook tasks
+    },
+    "health-task-digest": {
+        "task": "health.tasks.task_digests_send_task",
+        "schedule": crontab(hour=7, minute=0),  # each CSM's tasks due and new alerts, skipped when empty
+    },
 }
 
 # REST API (issue 3): token auth, per-token throttling, JSON errors, OpenAPI at /api/schema/.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 API_BULK_MAX_BYTES = env.int("API_BULK_MAX_BYTES", default=16 * 1024 * 1024)
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Shared by every process on the machine (web, worker, beat) by default; point CACHE_URL at
+    # Redis (redis://host:6379/1) when web and worker processes run on several machines.
+    "default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}"),
     # Throttle counts: shared by every web process when pointed at Redis (redis://…/2).
     "throttle": env.cache_url("API_THROTTLE_CACHE_URL", default="locmemcache://api-throttle"),
 }
@@ -293,3 +306,6 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # Importing creates and changes rows; exporting needs at least view permission.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# The preview and the confirm step may reach different web processes: keep the upload in the
+# shared cache, not in one machine's temporary folder.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"

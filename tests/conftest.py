@@ -23,6 +23,11 @@ def pytest_report_header(config):
 def _isolated_settings(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A fresh in-memory cache per test, so no test sees another's (or a previous run's) keys.
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(tmp_path)},
+    }
     settings.CELERY_TASK_ALWAYS_EAGER = False
 
 
