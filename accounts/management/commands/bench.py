@@ -47,10 +47,11 @@ class Result:
     page: str
     user: str
     url: str
+    client: Client | None = None
     times: list[float] = field(default_factory=list)
+    sql_times: list[float] = field(default_factory=list)
     queries: int = 0
     status: int = 200
-    sql_ms: float = 0.0
     slowest_sql: str = ""
     slowest_ms: float = 0.0
     floor: float | None = None
@@ -58,6 +59,10 @@ class Result:
     @property
     def median(self) -> float:
         return statistics.median(self.times) * 1000 if self.times else math.nan
+
+    @property
+    def sql_ms(self) -> float:
+        return statistics.median(self.sql_times) * 1000 if self.sql_times else math.nan
 
     @property
     def p95(self) -> float:
@@ -73,6 +78,24 @@ class Result:
     @property
     def slow(self) -> bool:
         return self.status == 200 and self.ratio > SLOW_RATIO
+
+
+class _SqlTimer:
+    """Time spent in the database driver per request (``connection.execute_wrapper``)."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.log: list[float] | None = None
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            elapsed = time.perf_counter() - started
+            self.total += elapsed
+            if self.log is not None:
+                self.log.append(elapsed)
 
 
 class Command(BaseCommand):
@@ -124,16 +147,15 @@ class Command(BaseCommand):
         total = Account.objects.count()
         self.stdout.write(self._environment(total, requests))
 
-        results: list[Result] = []
         details = self._busiest_accounts(csm)
         self.logins = {"CSM": csm.email, "manager": manager.email}
+        portfolio = reverse("accounts:portfolio")
+        results: list[Result] = []
         for user, label in ((csm, "CSM"), (manager, "manager")):
             client = Client()
             client.force_login(user)
-            floor = self._measure(client, "floor /me/", label, reverse("team:me"), requests)
-            results.append(floor)
-            portfolio = reverse("accounts:portfolio")
             pages = [
+                ("floor /me/", reverse("team:me")),
                 ("portfolio, first page", portfolio),
                 ("filtered: enterprise, renewal ≤ 90 days", f"{portfolio}?segment=enterprise&renewal=90"),
                 (f"searched: q={options['q']}", f"{portfolio}?{urlencode({'q': options['q']})}"),
@@ -144,11 +166,11 @@ class Command(BaseCommand):
                 (f"account 360 ({events_count:,} events)", reverse("accounts:detail", args=[pk]))
                 for pk, events_count in details[label]
             ]
-            for page, url in pages:
-                result = self._measure(client, page, label, url, requests)
-                result.floor = floor.median
-                results.append(result)
-            floor.floor = floor.median
+            user_results = [Result(page=page, user=label, url=url, client=client) for page, url in pages]
+            self._measure(user_results, requests)
+            for result in user_results:
+                result.floor = user_results[0].median
+            results += user_results
         self._report(results, explain=options["explain"], profile=options["profile"])
 
     # ------------------------------------------------------------ seeding
@@ -189,26 +211,35 @@ class Command(BaseCommand):
 
     # ------------------------------------------------------------ measuring
 
-    def _measure(self, client: Client, page: str, user: str, url: str, requests: int) -> Result:
-        result = Result(page=page, user=user, url=url)
-        with override_settings(DEBUG=False):  # as in production: no query log, no debug pages
-            for _warm_up in range(min(3, requests)):
-                response = client.get(url)
-                if response.status_code != 200:
-                    result.status = response.status_code
-                    return result
-            for _request in range(requests):
-                started = time.perf_counter()
-                client.get(url)
-                result.times.append(time.perf_counter() - started)
-        with CaptureQueriesContext(connection) as captured:
-            client.get(url)
-        result.queries = len(captured.captured_queries)
-        result.sql_ms = sum(float(query["time"]) for query in captured.captured_queries) * 1000
-        if captured.captured_queries:
-            slowest = max(captured.captured_queries, key=lambda query: float(query["time"]))
-            result.slowest_sql, result.slowest_ms = slowest["sql"], float(slowest["time"]) * 1000
-        return result
+    def _measure(self, results: list[Result], requests: int) -> None:
+        """Round after round, one request to every page in turn, so that a change in the machine's
+        load (other processes, caches) affects every page alike, floor included."""
+        sql = _SqlTimer()
+        with override_settings(DEBUG=False), connection.execute_wrapper(sql):  # DEBUG off, as in production
+            for result in results:
+                for _warm_up in range(3):
+                    response = result.client.get(result.url)
+                    if response.status_code != 200:
+                        result.status = response.status_code
+                        break
+            live = [result for result in results if result.status == 200]
+            for _round in range(requests):
+                for result in live:
+                    sql.total = 0.0
+                    started = time.perf_counter()
+                    result.client.get(result.url)
+                    result.times.append(time.perf_counter() - started)
+                    result.sql_times.append(sql.total)
+        for result in live:
+            sql.log = []
+            with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(sql):
+                result.client.get(result.url)
+            result.queries = len(captured.captured_queries)
+            if sql.log:
+                index = max(range(len(sql.log)), key=sql.log.__getitem__)
+                result.slowest_ms = sql.log[index] * 1000
+                result.slowest_sql = captured.captured_queries[index]["sql"]
+            sql.log = None
 
     # ------------------------------------------------------------ output
 
