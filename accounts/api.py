@@ -117,6 +117,7 @@ class AccountSerializer(serializers.ModelSerializer):
     owner = OwnerField(required=False, allow_null=True, help_text="The owning CSM's email.")
     parent = VisibleAccountField(required=False, allow_null=True, help_text="The parent account's id.")
     arr = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+    churn_reason = serializers.ChoiceField(choices=ChurnReason.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Account

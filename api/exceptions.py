@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
@@ -71,6 +72,7 @@ def api_exception_handler(exc, context):
     return response
 
 
+@csrf_exempt
 def json_not_found(request, *args, **kwargs) -> JsonResponse:
     """Unknown /api/ address: a JSON 404 like every other API error."""
     return JsonResponse({"detail": _("No API endpoint at this address."), "code": "not_found"}, status=404)

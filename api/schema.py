@@ -16,6 +16,7 @@ class ErrorSerializer(serializers.Serializer):
 
 class ValidationErrorSerializer(ErrorSerializer):
     errors = serializers.DictField(
+        required=False,
         child=serializers.JSONField(),
         help_text="Messages by field: a list of strings, or nested by field or row index.",
     )
@@ -38,7 +39,7 @@ _ERRORS = {
     "400": ("Invalid input: see errors by field.", ValidationErrorSerializer),
     "401": ("No valid token (or session).", ErrorSerializer),
     "403": ("Not allowed: no role, or a read-only token.", ErrorSerializer),
-    "404": ("Not found, or not in this token's portfolio.", ErrorSerializer),
+    "404": ("Not found, not in this token's portfolio, or no such page or cursor.", ErrorSerializer),
     "409": ("Idempotency-Key reused for a different request, or still in flight.", ErrorSerializer),
     "413": ("The body or the batch is too large.", ErrorSerializer),
     "429": ("Throttled: retry after the Retry-After header's seconds.", ErrorSerializer),
@@ -50,7 +51,7 @@ class ApiAutoSchema(AutoSchema):
 
     def _error_codes(self) -> list[str]:
         codes = ["400", "401", "403", "429"]
-        if "{" in self.path:
+        if "{" in self.path or self.method == "GET":  # a missing row, or a page/cursor past the end
             codes.append("404")
         if self.method in ("POST", "PUT", "PATCH"):
             codes.append("413")

@@ -22,6 +22,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, viewsets
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -68,9 +69,22 @@ def raw_body(request, limit: int) -> bytes:
     return body
 
 
+class ApiMetadata(SimpleMetadata):
+    """OPTIONS answers what the resource renders and parses; the schema documents the rest."""
+
+    def determine_metadata(self, request, view):
+        return {
+            "name": view.get_view_name(),
+            "renders": [renderer.media_type for renderer in view.renderer_classes],
+            "parses": [parser.media_type for parser in view.parser_classes],
+            "schema": "/api/schema/",
+        }
+
+
 class ApiViewMixin:
     """Mixed into every API view (viewsets and plain views alike)."""
 
+    metadata_class = ApiMetadata
     max_body_bytes: int | None = None  # default: settings.API_MAX_BODY_BYTES
 
     def body_limit(self) -> int:

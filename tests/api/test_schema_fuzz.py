@@ -1,0 +1,68 @@
+"""Property-based run over the published schema: whatever the input, never a 5xx.
+
+schemathesis generates valid and invalid requests for every operation from /api/schema/ and
+sends them to the WSGI app with a manager's read-and-write token. Examples are bounded
+(``CS_FUZZ_EXAMPLES``, default 25 per operation) so the run takes well under two minutes; CI
+runs it with the rest of the suite (marker: fuzz).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from cs_app.wsgi import application
+from tests.factories import AccountFactory, ContactFactory, UsageEventFactory
+
+EXAMPLES = int(os.environ.get("CS_FUZZ_EXAMPLES", "25"))
+
+config = SchemathesisConfig.from_dict({"generation": {"mode": "all"}})
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application, config=config)
+
+
+@pytest.fixture
+def manager_token(db, carol, make_token):
+    account = AccountFactory(owner=carol, external_id="crm-1")
+    ContactFactory(account=account, email="ann@customer.example")
+    UsageEventFactory(account=account)
+    return make_token(carol, "write")
+
+
+@pytest.mark.fuzz
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_no_input_gives_a_server_error(case, manager_token, settings_throttle_off):
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {manager_token}"},
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+        ],
+    )
+
+
+@pytest.fixture
+def settings_throttle_off(settings):
+    rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": dict.fromkeys(rates, "1000000/min"),
+    }
