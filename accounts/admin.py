@@ -15,7 +15,7 @@ from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import router, transaction
-from django.db.models import OuterRef, ProtectedError, Q, RestrictedError, Subquery
+from django.db.models import ProtectedError, Q, RestrictedError
 from django.db.models.deletion import Collector
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -50,6 +50,7 @@ from .services import (
     domain_normalize,
     mrr_movement_record,
     touchpoint_log,
+    touchpoints_delete,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -482,14 +483,6 @@ class ExchangeRateAdmin(admin.ModelAdmin):
 # Touchpoints and usage
 
 
-def touchpoints_refresh_last_touch(account_ids) -> None:
-    """Set each account's last touch to its newest remaining touchpoint (after deletes)."""
-    newest = (
-        Touchpoint.objects.filter(account=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
-    )
-    Account.objects.filter(pk__in=set(account_ids)).update(last_touch_at=Subquery(newest))
-
-
 @admin.register(Touchpoint)
 class TouchpointAdmin(AccountSearchMixin, ServiceAdminMixin, admin.ModelAdmin):
     list_display = ("occurred_at", "account", "kind", "author", "contact", "created_at")
@@ -528,14 +521,10 @@ class TouchpointAdmin(AccountSearchMixin, ServiceAdminMixin, admin.ModelAdmin):
             adopt(obj, touchpoint_log(**form.service_kwargs()))
 
     def delete_model(self, request, obj):
-        account_id = obj.account_id
-        super().delete_model(request, obj)
-        touchpoints_refresh_last_touch([account_id])
+        touchpoints_delete(touchpoints=[obj])
 
     def delete_queryset(self, request, queryset):
-        account_ids = list(queryset.values_list("account_id", flat=True).distinct())
-        super().delete_queryset(request, queryset)
-        touchpoints_refresh_last_touch(account_ids)
+        touchpoints_delete(touchpoints=list(queryset))
 
 
 @admin.register(UsageEvent)

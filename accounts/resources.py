@@ -25,7 +25,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
 from django.db.models import TextChoices
 from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
@@ -37,7 +36,14 @@ from team.models import User
 
 from .forms_admin import adopt, field_errors, service_dry_run
 from .models import Account, Contact, ContactRole, Language, LifecycleStage, Segment, Tier
-from .services import ACCOUNT_FIELDS, account_create, account_update, contact_create, domain_normalize
+from .services import (
+    ACCOUNT_FIELDS,
+    account_create,
+    account_update,
+    contact_create,
+    contact_update,
+    domain_normalize,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Formula injection: a cell that starts with one of these can run as a formula in a spreadsheet.
@@ -435,16 +441,14 @@ class ContactResource(ServiceResource):
                 language=data.get("language") or Language.EN,
                 accepts_surveys=data.get("accepts_surveys", True),
             )
-        # There is no contact_update service; a contact has no rule beyond its fields and
-        # constraints, so validate and save the row here, normalised like contact_create.
-        with transaction.atomic():
-            contact = Contact.objects.select_for_update().get(pk=instance.pk)
-            for name, value in data.items():
-                if name in ("name", "role", "language", "accepts_surveys"):
-                    setattr(contact, name, value.strip() if isinstance(value, str) else value)
-            contact.full_clean(exclude=["created_at"])
-            contact.save()
-        return contact
+        return contact_update(
+            contact=instance,
+            data={
+                name: value
+                for name, value in data.items()
+                if name in ("name", "role", "language", "accepts_surveys")
+            },
+        )
 
     def get_queryset(self):
         return Contact.objects.select_related("account")

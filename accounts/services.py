@@ -414,3 +414,38 @@ def touchpoint_log(
         last_touch_at=Greatest(Coalesce(F("last_touch_at"), occurred_at), occurred_at)
     )
     return touchpoint
+
+
+CONTACT_FIELDS = ("name", "email", "role", "language", "accepts_surveys")
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, data: dict[str, Any]) -> Contact:
+    """Change the given fields of a contact (only those in CONTACT_FIELDS), normalised like
+    contact_create; raises ValidationError by field."""
+    unknown = set(data) - set(CONTACT_FIELDS)
+    if unknown:
+        raise ValidationError({field: _("This field cannot be changed here.") for field in unknown})
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    for field, value in data.items():
+        if field in ("name", "email") and isinstance(value, str):
+            value = value.strip().lower() if field == "email" else value.strip()
+        setattr(contact, field, value)
+    contact.full_clean(exclude=["created_at"])
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def touchpoints_delete(*, touchpoints) -> int:
+    """Delete touchpoints and set each affected account's last touch to its newest remaining one."""
+    from django.db.models import OuterRef, Subquery
+
+    touchpoints = Touchpoint.objects.filter(pk__in=[tp.pk for tp in touchpoints])
+    account_ids = set(touchpoints.values_list("account_id", flat=True))
+    deleted, _detail = touchpoints.delete()
+    newest = (
+        Touchpoint.objects.filter(account=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
+    )
+    Account.objects.filter(pk__in=account_ids).update(last_touch_at=Subquery(newest))
+    return deleted
