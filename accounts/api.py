@@ -21,6 +21,7 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 
 from api.exceptions import PayloadTooLarge
+from api.filters import UtcDateTimeFilter
 from api.pagination import EventCursor, Pages
 from api.viewsets import ApiGenericViewSet
 from team.models import User
@@ -208,7 +209,7 @@ class AccountFilter(filters.FilterSet):
     renewal_before = filters.DateFilter(field_name="renewal_date", lookup_expr="lte")
     mrr_min = filters.NumberFilter(field_name="mrr", lookup_expr="gte", max_digits=14, decimal_places=2)
     mrr_max = filters.NumberFilter(field_name="mrr", lookup_expr="lte", max_digits=14, decimal_places=2)
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Account
@@ -623,8 +624,8 @@ class TouchpointSerializer(AccountRefMixin, serializers.ModelSerializer):
 class TouchpointFilter(filters.FilterSet):
     account = filters.NumberFilter(field_name="account_id", min_value=1, max_value=MAX_ID)
     account_external_id = filters.CharFilter(field_name="account__external_id")
-    occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
+    occurred_after = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
 
     class Meta:
         model = Touchpoint
@@ -706,8 +707,8 @@ class UsageEventFilter(filters.FilterSet):
     account = filters.NumberFilter(field_name="account_id", min_value=1, max_value=MAX_ID)
     account_external_id = filters.CharFilter(field_name="account__external_id")
     name = filters.CharFilter()
-    occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = UsageEvent

@@ -94,12 +94,7 @@ def account_upsert(
     if not external_id or len(external_id) > 100:
         raise ValidationError({"external_id": _("Give the CRM id: 1 to 100 characters.")})
     data = {key: value for key, value in data.items() if key != "external_id"}
-    account = (
-        Account.objects.select_for_update()
-        .select_related("owner", "parent")
-        .filter(external_id=external_id)
-        .first()
-    )
+    account = Account.objects.select_for_update().filter(external_id=external_id).first()
     if account is not None:
         if actor is not None and not Account.objects.visible_to(actor).filter(pk=account.pk).exists():
             raise Account.DoesNotExist(external_id)

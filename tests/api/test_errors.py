@@ -125,3 +125,13 @@ def test_pages_are_json_for_anonymous_browsers_too(db):
     response = APIClient().get("/api/v1/accounts/", HTTP_ACCEPT="application/json")
     assert response.status_code == 401
     assert response.json()["detail"]
+
+
+def test_time_filters_with_extreme_offsets_are_not_500(carol_api):
+    for query in (
+        "occurred_before=1790-08-01T23%3A29%3A07%2B16%3A03",
+        "occurred_after=0001-01-01T00%3A00%3A00%2B05%3A00",
+        "occurred_after=9999-12-31T23%3A59%3A59-05%3A00",
+    ):
+        for url in ("/api/v1/touchpoints/", "/api/v1/usage-events/"):
+            assert carol_api.get(f"{url}?{query}").status_code in (200, 400), (url, query)
