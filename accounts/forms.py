@@ -24,6 +24,10 @@ SORTS: dict[str, tuple] = {
     "mrr": ("mrr", "pk"),
     "renewal_date": (F("renewal_date").asc(nulls_last=True), "pk"),
     "last_touch_at": (F("last_touch_at").asc(nulls_last=True), "pk"),
+    # health (health.AccountHealth, joined): worst first when ascending
+    "score": (F("health__score").asc(nulls_last=True), "pk"),
+    "grade": (F("health__grade_order").asc(nulls_last=True), F("health__score").asc(nulls_last=True), "pk"),
+    "trend": (F("health__change_7d").asc(nulls_last=True), "pk"),
 }
 
 
@@ -66,6 +70,26 @@ class PortfolioFilterForm(forms.Form):
     owner = forms.ModelChoiceField(
         label=_("Owner"), required=False, queryset=User.objects.none(), empty_label=_("All owners")
     )
+    grade = forms.ChoiceField(
+        label=_("Health"),
+        required=False,
+        choices=[
+            ("", _("Any health")),
+            ("red", _("Red")),
+            ("yellow", _("Yellow")),
+            ("green", _("Green")),
+            ("none", _("No score yet")),
+        ],
+    )
+    trend = forms.ChoiceField(
+        label=_("Trend"),
+        required=False,
+        choices=[
+            ("", _("Any trend")),
+            ("falling", _("Falling (−5 or more in 7 days)")),
+            ("rising", _("Rising (+5 or more in 7 days)")),
+        ],
+    )
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, user: User, **kwargs):
@@ -100,6 +124,8 @@ class PortfolioFilterForm(forms.Form):
             stage=data.get("stage") or "",
             renewal_within=data.get("renewal"),
             owner_id=owner.pk if owner else None,
+            grade=data.get("grade") or "",
+            trend=data.get("trend") or "",
             ordering=ordering,
         )
 
@@ -108,7 +134,8 @@ class PortfolioFilterForm(forms.Form):
         if not (self.is_bound and self.is_valid()):
             return False
         return any(
-            self.cleaned_data.get(name) for name in ("q", "segment", "tier", "stage", "renewal", "owner")
+            self.cleaned_data.get(name)
+            for name in ("q", "segment", "tier", "stage", "renewal", "owner", "grade", "trend")
         )
 
 

@@ -304,13 +304,16 @@ class PortfolioFilters:
     stage: str = ""
     renewal_within: int | None = None
     owner_id: int | None = None
+    grade: str = ""  # health grade: green, yellow, red, or "none" (no score yet)
+    trend: str = ""  # "falling" / "rising": 7-day score change of 5 points or more
     ordering: tuple[str, ...] = ("name", "pk")
 
 
 def portfolio_rows(*, user, filters: PortfolioFilters, today: dt.date | None = None) -> QuerySet[Account]:
     """The accounts a user may see, filtered and sorted; one query for a page of any size."""
     today = today or timezone.localdate()
-    qs = Account.objects.visible_to(user).select_related("owner")
+    # "health" is the one-to-one current score row (health.AccountHealth): a join, not a query.
+    qs = Account.objects.visible_to(user).select_related("owner", "health")
     if filters.q:
         qs = qs.filter(Q(name__icontains=filters.q) | Q(domain__icontains=filters.q))
     if filters.segment:
@@ -326,4 +329,12 @@ def portfolio_rows(*, user, filters: PortfolioFilters, today: dt.date | None = N
         )
     if filters.owner_id:
         qs = qs.filter(owner_id=filters.owner_id)
+    if filters.grade == "none":
+        qs = qs.filter(Q(health__isnull=True) | Q(health__score__isnull=True))
+    elif filters.grade:
+        qs = qs.filter(health__grade=filters.grade)
+    if filters.trend == "falling":
+        qs = qs.filter(health__change_7d__lte=-5)
+    elif filters.trend == "rising":
+        qs = qs.filter(health__change_7d__gte=5)
     return qs.order_by(*filters.ordering)

@@ -12,6 +12,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from health.views import account_health_context
 from team.decorators import role_required
 
 from . import selectors, services
@@ -92,6 +93,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reassign_form": ReassignOwnerForm(initial={"owner": account.owner_id})
         if request.user.sees_all_accounts
         else None,
+        **account_health_context(request, account),  # score, why, trend, alerts, tasks
     }
     return render(request, "accounts/detail.html", context)
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:portfolio", permanent=False), name="home"),
     path("", include("team.urls")),
     path("accounts/", include("accounts.urls")),
+    path("", include("health.urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

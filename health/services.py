@@ -1,0 +1,702 @@
+"""Writes on health: recomputing scores (set-based), raising alerts, applying playbooks, working
+tasks and alerts, the debounced recompute after new data, and the daily digest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Q, QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Account
+from team.models import User
+
+from . import selectors
+from .models import (
+    EVENT_KINDS,
+    GRADE_ORDER,
+    AccountHealth,
+    Alert,
+    AlertOutcome,
+    AlertRule,
+    AlertStatus,
+    DigestSent,
+    Grade,
+    HealthSnapshot,
+    Playbook,
+    PlaybookStep,
+    Priority,
+    RuleKind,
+    Task,
+    TaskStatus,
+)
+
+log = logging.getLogger(__name__)
+
+BATCH = 2000  # rows per INSERT ... ON CONFLICT statement
+RECOMPUTE_DELAY = 30  # seconds: a burst of new data for an account is scored once
+RECOMPUTE_CLAIM_TIMEOUT = dt.timedelta(minutes=10)  # a claim older than this is stale (lost task)
+
+
+def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# ---------------------------------------------------------------- scores
+
+
+@dataclass
+class RecomputeReport:
+    day: dt.date
+    accounts: int = 0
+    scored: int = 0
+    alerts_opened: int = 0
+    tasks_created: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Previous:
+    grade: str
+    score_7d: int | None
+
+
+def health_scores_recompute(
+    *, accounts: QuerySet[Account] | None = None, now: dt.datetime | None = None, evaluate_alerts: bool = True
+) -> RecomputeReport:
+    """Score every account (or those in ``accounts``) for today and store the snapshots.
+
+    Set-based: the raw values of all accounts come from a handful of grouped queries, the scores
+    are computed in Python, and snapshots (one per account and day; recomputing replaces) and the
+    current-health rows are upserted in batches. Then the alert rules run over the results.
+    """
+    clock = timezone.now
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    report = RecomputeReport(day=day)
+    started = clock()
+    computed = selectors.scores_compute(day=day, as_of=now, accounts=accounts)
+    report.timings["score"] = (clock() - started).total_seconds()
+    report.accounts = len(computed.ctx.account_rows)
+    report.scored = sum(1 for r in computed.results.values() if r.score is not None)
+
+    started = clock()
+    current_qs = AccountHealth.objects.all()
+    past_qs = HealthSnapshot.objects.filter(day__in=[day - dt.timedelta(days=7), day - dt.timedelta(days=30)])
+    if accounts is not None:
+        current_qs = current_qs.filter(account__in=accounts.values("pk"))
+        past_qs = past_qs.filter(account__in=accounts.values("pk"))
+    current = {
+        row[0]: row[1:]
+        for row in current_qs.values_list(
+            "account_id", "day", "score", "grade", "previous_score", "previous_grade"
+        )
+    }
+    past: dict[int, dict[dt.date, int | None]] = defaultdict(dict)
+    for account_id, snap_day, score in past_qs.values_list("account_id", "day", "score"):
+        past[account_id][snap_day] = score
+    week, month = day - dt.timedelta(days=7), day - dt.timedelta(days=30)
+
+    snapshots: list[HealthSnapshot] = []
+    healths: list[AccountHealth] = []
+    previous: dict[int, _Previous] = {}
+    for account_id, result in computed.results.items():
+        snapshots.append(
+            HealthSnapshot(
+                account_id=account_id,
+                day=day,
+                scorecard_id=computed.card_ids[account_id],
+                score=result.score,
+                uncapped_score=result.uncapped_score,
+                capped_by=result.capped_by,
+                grade=result.grade,
+                measures=result.measures,
+                computed_at=now,
+            )
+        )
+        old = current.get(account_id)
+        if old is not None and old[0] is not None and old[0] > day:
+            continue  # a newer day is already current; never go back
+        if old is not None and old[0] == day:
+            prev_score, prev_grade = old[3], old[4]
+        elif old is not None:
+            prev_score, prev_grade = old[1], old[2]
+        else:
+            prev_score, prev_grade = None, ""
+        scores = past.get(account_id, {})
+        score_7d, score_30d = scores.get(week), scores.get(month)
+        previous[account_id] = _Previous(grade=prev_grade or "", score_7d=score_7d)
+        healths.append(
+            AccountHealth(
+                account_id=account_id,
+                day=day,
+                score=result.score,
+                grade=result.grade,
+                grade_order=GRADE_ORDER.get(result.grade),
+                change_7d=None if result.score is None or score_7d is None else result.score - score_7d,
+                change_30d=None if result.score is None or score_30d is None else result.score - score_30d,
+                previous_score=prev_score,
+                previous_grade=prev_grade or "",
+            )
+        )
+    report.timings["prepare"] = (clock() - started).total_seconds()
+
+    started = clock()
+    snapshot_fields = [
+        "scorecard",
+        "score",
+        "uncapped_score",
+        "capped_by",
+        "grade",
+        "measures",
+        "computed_at",
+    ]
+    health_fields = [
+        "day",
+        "score",
+        "grade",
+        "grade_order",
+        "change_7d",
+        "change_30d",
+        "previous_score",
+        "previous_grade",
+        "updated_at",
+    ]
+    for batch in _chunks(snapshots, BATCH):
+        with transaction.atomic():
+            HealthSnapshot.objects.bulk_create(
+                batch,
+                update_conflicts=True,
+                unique_fields=["account", "day"],
+                update_fields=snapshot_fields,
+            )
+    for batch in _chunks(healths, BATCH):
+        with transaction.atomic():
+            AccountHealth.objects.bulk_create(
+                batch, update_conflicts=True, unique_fields=["account"], update_fields=health_fields
+            )
+    report.timings["write"] = (clock() - started).total_seconds()
+
+    if evaluate_alerts:
+        started = clock()
+        opened, tasks = alerts_evaluate(computed=computed, previous=previous, now=now, accounts=accounts)
+        report.alerts_opened, report.tasks_created = opened, tasks
+        report.timings["alerts"] = (clock() - started).total_seconds()
+    return report
+
+
+# ---------------------------------------------------------------- debounced recompute
+
+
+def accounts_health_schedule_recompute(*, account_ids: Iterable[int], delay: int = RECOMPUTE_DELAY) -> None:
+    """Ask for the accounts' scores to be recomputed soon, after new data arrived for them.
+
+    Call it inside the transaction that wrote the data. The claim is a flag on the account's
+    current-health row (so it is rolled back with the data, and shared by every process); the
+    task is enqueued once the transaction commits, after ``delay`` seconds, and only for accounts
+    not already waiting: a burst of touchpoints or usage batches recomputes once.
+    """
+    ids = sorted(set(account_ids))
+    if not ids:
+        return
+    now = timezone.now()
+    stale = now - RECOMPUTE_CLAIM_TIMEOUT
+    claimable = Q(recompute_requested_at__isnull=True) | Q(recompute_requested_at__lt=stale)
+    claimed: list[int] = []
+    for batch in _chunks(ids, 500):
+        free = list(
+            AccountHealth.objects.filter(account_id__in=batch).filter(claimable).values_list("pk", flat=True)
+        )
+        if free:
+            AccountHealth.objects.filter(pk__in=free).filter(claimable).update(recompute_requested_at=now)
+            claimed += free
+        known = set(AccountHealth.objects.filter(account_id__in=batch).values_list("pk", flat=True))
+        new = [aid for aid in batch if aid not in known]
+        if new:
+            AccountHealth.objects.bulk_create(
+                [AccountHealth(account_id=aid, recompute_requested_at=now) for aid in new],
+                ignore_conflicts=True,
+            )
+            claimed += new
+    if not claimed:
+        return
+    from .tasks import account_health_recompute_task
+
+    def enqueue() -> None:
+        for batch in _chunks(claimed, 1000):
+            account_health_recompute_task.apply_async(kwargs={"account_ids": list(batch)}, countdown=delay)
+
+    transaction.on_commit(enqueue)
+
+
+def account_health_schedule_recompute(*, account_id: int, delay: int = RECOMPUTE_DELAY) -> None:
+    """The same for one account (touchpoint logged, usage ingested, MRR movement recorded)."""
+    accounts_health_schedule_recompute(account_ids=[account_id], delay=delay)
+
+
+def account_health_recompute(*, account_ids: Sequence[int]) -> RecomputeReport:
+    """Recompute today's scores of a few accounts now (the debounced task's work)."""
+    AccountHealth.objects.filter(account_id__in=account_ids).update(recompute_requested_at=None)
+    return health_scores_recompute(accounts=Account.objects.filter(pk__in=list(account_ids)))
+
+
+# ---------------------------------------------------------------- alerts
+
+
+def _fmt(value: float) -> str:
+    return f"{value:+.0f}"
+
+
+def _rule_hits(
+    rule: AlertRule, computed: selectors.Computed, previous: dict[int, _Previous], now: dt.datetime
+) -> dict[int, tuple[str, float | None, dt.datetime | None]]:
+    """Accounts for which the rule's condition holds: {account id: (details, value, event time)}."""
+    hits: dict[int, tuple[str, float | None, dt.datetime | None]] = {}
+    signals = computed.signals
+    n = rule.threshold or 0
+    labels = dict(Grade.choices)
+    if rule.kind == RuleKind.GRADE_DROP:
+        limit = GRADE_ORDER[rule.grade or Grade.RED]
+        for aid, result in computed.results.items():
+            if not result.grade or GRADE_ORDER[result.grade] > limit:
+                continue
+            before = previous.get(aid)
+            before_grade = before.grade if before else ""
+            if before_grade and GRADE_ORDER[before_grade] <= limit:
+                continue
+            text = (
+                _("Health fell from %(before)s to %(after)s (score %(score)s).")
+                % {"before": labels[before_grade], "after": labels[result.grade], "score": result.score}
+                if before_grade
+                else _("Health is %(after)s (score %(score)s).")
+                % {"after": labels[result.grade], "score": result.score}
+            )
+            hits[aid] = (text, result.score, None)
+    elif rule.kind == RuleKind.SCORE_DROP:
+        for aid, result in computed.results.items():
+            before = previous.get(aid)
+            if result.score is None or before is None or before.score_7d is None:
+                continue
+            if before.score_7d - result.score >= n:
+                text = _("Score dropped from %(before)s to %(after)s in 7 days.") % {
+                    "before": before.score_7d,
+                    "after": result.score,
+                }
+                hits[aid] = (text, result.score - before.score_7d, None)
+    elif rule.kind in (RuleKind.USAGE_DROP, RuleKind.USAGE_UP):
+        key = "usage_wow" if rule.kind == RuleKind.USAGE_DROP else "usage_trend"
+        for aid, change in signals.get(key, {}).items():
+            if aid not in computed.results:
+                continue
+            if rule.kind == RuleKind.USAGE_DROP and change <= -n:
+                hits[aid] = (
+                    _("Usage %(change)s%% on the week before.") % {"change": _fmt(change)},
+                    change,
+                    None,
+                )
+            elif rule.kind == RuleKind.USAGE_UP and change >= n:
+                text = _("Usage %(change)s%% over the last 30 days against the 30 before.") % {
+                    "change": _fmt(change)
+                }
+                hits[aid] = (text, change, None)
+    elif rule.kind in (RuleKind.DETRACTOR, RuleKind.PROMOTER):
+        key = "detractor_at" if rule.kind == RuleKind.DETRACTOR else "promoter_at"
+        since = now - dt.timedelta(days=n)
+        for aid, when in signals.get(key, {}).items():
+            if aid in computed.results and when is not None and when >= since:
+                text = (
+                    _("Detractor answer on %(day)s.")
+                    if rule.kind == RuleKind.DETRACTOR
+                    else _("Promoter answer on %(day)s.")
+                ) % {"day": timezone.localdate(when).isoformat()}
+                hits[aid] = (text, None, when)
+    elif rule.kind == RuleKind.RENEWAL_RISK:
+        for aid, days in signals.get("renewal_days", {}).items():
+            result = computed.results.get(aid)
+            if result and result.grade in (Grade.YELLOW, Grade.RED) and days <= n:
+                text = _("Renews in %(days)s days and health is %(grade)s.") % {
+                    "days": days,
+                    "grade": labels[result.grade],
+                }
+                hits[aid] = (text, days, None)
+    elif rule.kind == RuleKind.ONBOARDING_OVERDUE:
+        for aid, overdue in signals.get("onboarding_overdue", {}).items():
+            if aid in computed.results and overdue:
+                hits[aid] = (_("%(n)s onboarding milestone(s) overdue.") % {"n": overdue}, overdue, None)
+    elif rule.kind == RuleKind.NO_TOUCH:
+        for aid, days in signals.get("days_since_touch", {}).items():
+            if aid in computed.results and days >= n:
+                hits[aid] = (_("No touchpoint for %(days)s days.") % {"days": int(days)}, days, None)
+    return hits
+
+
+def alerts_evaluate(
+    *,
+    computed: selectors.Computed,
+    previous: dict[int, _Previous],
+    now: dt.datetime,
+    accounts: QuerySet[Account] | None = None,
+) -> tuple[int, int]:
+    """Run the active rules over freshly computed scores: wake snoozed alerts whose date has come,
+    open an alert per account and rule whose condition holds (never a second open one: the
+    database forbids it), and apply the rule's playbook. Returns (alerts opened, tasks created)."""
+    today = timezone.localdate(now)
+    woken = Alert.objects.filter(status=AlertStatus.SNOOZED, snoozed_until__lte=today)
+    if accounts is not None:
+        woken = woken.filter(account__in=accounts.values("pk"))
+    woken.update(status=AlertStatus.OPEN, snoozed_until=None)
+
+    rules = list(AlertRule.objects.filter(is_active=True).select_related("playbook"))
+    if not rules:
+        return 0, 0
+    hits_by_rule = {rule.pk: _rule_hits(rule, computed, previous, now) for rule in rules}
+    if not any(hits_by_rule.values()):
+        return 0, 0
+    state_qs = Alert.objects.filter(rule__in=[r.pk for r in rules])
+    if accounts is not None:
+        state_qs = state_qs.filter(account__in=accounts.values("pk"))
+    state = {
+        (row["account_id"], row["rule_id"]): row
+        for row in state_qs.order_by()
+        .values("account_id", "rule_id")
+        .annotate(
+            open=Count("pk", filter=~Q(status=AlertStatus.RESOLVED)),
+            last_opened=Max("opened_at"),
+            last_resolved=Max("resolved_at"),
+        )
+    }
+    new_alerts: list[Alert] = []
+    for rule in rules:
+        cooldown = now - dt.timedelta(days=rule.cooldown_days)
+        for aid, (details, _value, event_at) in hits_by_rule[rule.pk].items():
+            row = state.get((aid, rule.pk))
+            if row and row["open"]:
+                continue
+            if rule.kind in EVENT_KINDS:
+                if row and row["last_opened"] and event_at is not None and event_at <= row["last_opened"]:
+                    continue  # this answer already raised its alert
+            elif row and row["last_resolved"] and row["last_resolved"] > cooldown:
+                continue
+            new_alerts.append(
+                Alert(account_id=aid, rule=rule, severity=rule.severity, details=details[:300], opened_at=now)
+            )
+    if not new_alerts:
+        return 0, 0
+    owners = {aid: row[1] for aid, row in computed.ctx.account_rows.items()}
+    opened = tasks = 0
+    for batch in _chunks(new_alerts, BATCH):
+        try:
+            with transaction.atomic():
+                created = Alert.objects.bulk_create(batch)
+                tasks += _playbook_tasks_for_alerts(created, owners=owners, today=today)
+                opened += len(created)
+        except IntegrityError:
+            # Another run opened some of these meanwhile: open the rest one by one.
+            for alert in batch:
+                alert.pk = None
+                try:
+                    with transaction.atomic():
+                        alert.save()
+                        tasks += _playbook_tasks_for_alerts([alert], owners=owners, today=today)
+                        opened += 1
+                except IntegrityError:
+                    continue
+    return opened, tasks
+
+
+def _steps_by_playbook(playbook_ids: Iterable[int]) -> dict[int, list[PlaybookStep]]:
+    steps: dict[int, list[PlaybookStep]] = defaultdict(list)
+    for step in PlaybookStep.objects.filter(playbook_id__in=set(playbook_ids)).order_by(
+        "playbook_id", "position"
+    ):
+        steps[step.playbook_id].append(step)
+    return steps
+
+
+def _playbook_tasks_for_alerts(alerts: list[Alert], *, owners: dict[int, int | None], today: dt.date) -> int:
+    with_playbook = [
+        a for a in alerts if a.rule.playbook_id and a.rule.playbook and a.rule.playbook.is_active
+    ]
+    if not with_playbook:
+        return 0
+    steps = _steps_by_playbook(a.rule.playbook_id for a in with_playbook)
+    tasks = [
+        Task(
+            title=step.title,
+            account_id=alert.account_id,
+            owner_id=owners.get(alert.account_id),
+            due_date=today + dt.timedelta(days=step.due_in_days),
+            priority=step.priority,
+            notes=step.notes,
+            alert=alert,
+            playbook_id=step.playbook_id,
+        )
+        for alert in with_playbook
+        for step in steps.get(alert.rule.playbook_id, [])
+    ]
+    Task.objects.bulk_create(tasks, batch_size=BATCH)
+    return len(tasks)
+
+
+@transaction.atomic
+def playbook_apply(
+    *, playbook: Playbook, account: Account, by: User | None = None, alert: Alert | None = None
+) -> list[Task]:
+    """Create the playbook's tasks for the account's owner, due the steps' days from today."""
+    if not playbook.is_active:
+        raise ValidationError({"playbook": _("This playbook is switched off.")})
+    today = timezone.localdate()
+    steps = list(playbook.steps.order_by("position"))
+    if not steps:
+        raise ValidationError({"playbook": _("This playbook has no steps yet.")})
+    tasks = [
+        Task(
+            title=step.title,
+            account=account,
+            owner_id=account.owner_id,
+            due_date=today + dt.timedelta(days=step.due_in_days),
+            priority=step.priority,
+            notes=step.notes,
+            alert=alert,
+            playbook=playbook,
+            created_by=by,
+        )
+        for step in steps
+    ]
+    return Task.objects.bulk_create(tasks)
+
+
+def _alert_for_update(alert: Alert) -> Alert:
+    return Alert.objects.select_for_update().get(pk=alert.pk)
+
+
+@transaction.atomic
+def alert_snooze(*, alert: Alert, until: dt.date, by: User | None = None) -> Alert:
+    """Hide an open alert until a date; it opens again on that day. It still blocks a duplicate."""
+    alert = _alert_for_update(alert)
+    today = timezone.localdate()
+    if alert.status == AlertStatus.RESOLVED:
+        raise ValidationError({"until": _("This alert is already resolved.")})
+    if until <= today:
+        raise ValidationError({"until": _("Choose a day after today.")})
+    if until > today + dt.timedelta(days=365):
+        raise ValidationError({"until": _("Snooze for at most a year.")})
+    alert.status, alert.snoozed_until = AlertStatus.SNOOZED, until
+    alert.save(update_fields=["status", "snoozed_until"])
+    return alert
+
+
+@transaction.atomic
+def alert_resolve(*, alert: Alert, outcome: str, note: str = "", by: User | None = None) -> Alert:
+    """Close an alert with what came of it. The rule may raise a new one after its cool-down."""
+    alert = _alert_for_update(alert)
+    if alert.status == AlertStatus.RESOLVED:
+        raise ValidationError({"outcome": _("This alert is already resolved.")})
+    if outcome not in AlertOutcome.values:
+        raise ValidationError({"outcome": _("Choose an outcome.")})
+    alert.status, alert.outcome, alert.outcome_note = (
+        AlertStatus.RESOLVED,
+        outcome,
+        (note or "").strip()[:500],
+    )
+    alert.resolved_at, alert.resolved_by, alert.snoozed_until = timezone.now(), by, None
+    alert.save(
+        update_fields=["status", "outcome", "outcome_note", "resolved_at", "resolved_by", "snoozed_until"]
+    )
+    return alert
+
+
+@transaction.atomic
+def alert_reopen(*, alert: Alert, by: User | None = None) -> Alert:
+    """Open a snoozed or resolved alert again (refused if the rule has opened a newer one since)."""
+    alert = _alert_for_update(alert)
+    if alert.status == AlertStatus.OPEN:
+        return alert
+    alert.status, alert.snoozed_until = AlertStatus.OPEN, None
+    alert.resolved_at, alert.resolved_by, alert.outcome, alert.outcome_note = None, None, "", ""
+    try:
+        with transaction.atomic():
+            alert.save(
+                update_fields=[
+                    "status",
+                    "snoozed_until",
+                    "resolved_at",
+                    "resolved_by",
+                    "outcome",
+                    "outcome_note",
+                ]
+            )
+    except IntegrityError as exc:
+        raise ValidationError(_("A newer alert of the same rule is already open for this account.")) from exc
+    return alert
+
+
+# ---------------------------------------------------------------- tasks
+
+
+def _task_for_update(task: Task) -> Task:
+    return Task.objects.select_for_update().select_related("account", "owner").get(pk=task.pk)
+
+
+@transaction.atomic
+def task_create(
+    *,
+    account: Account,
+    title: str,
+    due_date: dt.date,
+    owner: User | None = None,
+    priority: int = Priority.NORMAL,
+    notes: str = "",
+    by: User | None = None,
+) -> Task:
+    errors: dict[str, str] = {}
+    title = (title or "").strip()
+    if not title:
+        errors["title"] = _("Say what needs doing.")
+    if priority not in Priority.values:
+        errors["priority"] = _("Choose a priority.")
+    if due_date < timezone.localdate() - dt.timedelta(days=365):
+        errors["due_date"] = _("Choose a due date within the last year or later.")
+    if owner is not None and not owner.has_app_access:
+        errors["owner"] = _("Choose a CSM or manager.")
+    if errors:
+        raise ValidationError(errors)
+    return Task.objects.create(
+        account=account,
+        title=title[:200],
+        due_date=due_date,
+        owner=owner if owner is not None else account.owner,
+        priority=priority,
+        notes=(notes or "").strip(),
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def task_complete(*, task: Task, by: User | None = None) -> Task:
+    task = _task_for_update(task)
+    if task.status != TaskStatus.OPEN:
+        raise ValidationError(_("This task is not open any more."))
+    task.status, task.completed_at, task.completed_by, task.snoozed_until = (
+        TaskStatus.DONE,
+        timezone.now(),
+        by,
+        None,
+    )
+    task.save(update_fields=["status", "completed_at", "completed_by", "snoozed_until"])
+    return task
+
+
+@transaction.atomic
+def task_reopen(*, task: Task, by: User | None = None) -> Task:
+    task = _task_for_update(task)
+    task.status, task.completed_at, task.completed_by = TaskStatus.OPEN, None, None
+    task.save(update_fields=["status", "completed_at", "completed_by"])
+    return task
+
+
+@transaction.atomic
+def task_snooze(*, task: Task, until: dt.date, by: User | None = None) -> Task:
+    """Put a task off: it leaves the inbox until ``until`` and is due that day at the latest."""
+    task = _task_for_update(task)
+    today = timezone.localdate()
+    if task.status != TaskStatus.OPEN:
+        raise ValidationError({"until": _("This task is not open any more.")})
+    if until <= today:
+        raise ValidationError({"until": _("Choose a day after today.")})
+    if until > today + dt.timedelta(days=365):
+        raise ValidationError({"until": _("Snooze for at most a year.")})
+    task.snoozed_until, task.due_date = until, max(task.due_date, until)
+    task.save(update_fields=["snoozed_until", "due_date"])
+    return task
+
+
+@transaction.atomic
+def task_reassign(*, task: Task, owner: User, by: User | None = None) -> Task:
+    task = _task_for_update(task)
+    if task.status != TaskStatus.OPEN:
+        raise ValidationError({"owner": _("This task is not open any more.")})
+    if not (owner.is_active and owner.has_app_access):
+        raise ValidationError({"owner": _("Choose an active CSM or manager.")})
+    task.owner = owner
+    task.save(update_fields=["owner"])
+    return task
+
+
+# ---------------------------------------------------------------- daily digest
+
+
+@dataclass
+class Digest:
+    user: User
+    tasks: list[Task] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+
+
+def task_digests_send(*, now: dt.datetime | None = None) -> int:
+    """Email each CSM (and manager) their tasks due today or overdue and the alerts opened on their
+    accounts in the last day; nobody gets an empty digest, and nobody gets two on one day.
+
+    Three queries to gather everything, whatever the number of users; returns the emails sent.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    already = set(DigestSent.objects.filter(day=today).values_list("user_id", flat=True))
+    digests: dict[int, Digest] = {}
+    users = {
+        user.pk: user
+        for user in User.objects.filter(is_active=True)
+        .exclude(role="")
+        .exclude(pk__in=already)
+        .exclude(email="")
+    }
+    due = (
+        Task.objects.actionable(today)
+        .filter(owner_id__in=list(users), due_date__lte=today)
+        .select_related("account")
+        .order_by("owner_id", "due_date", "-priority", "pk")
+    )
+    for task in due:
+        digests.setdefault(task.owner_id, Digest(users[task.owner_id])).tasks.append(task)
+    alerts = (
+        Alert.objects.filter(opened_at__gte=now - dt.timedelta(days=1), opened_at__lte=now)
+        .exclude(status=AlertStatus.RESOLVED)
+        .filter(account__owner_id__in=list(users))
+        .select_related("account", "rule")
+        .order_by("account__owner_id", "-opened_at")
+    )
+    for alert in alerts:
+        owner_id = alert.account.owner_id
+        digests.setdefault(owner_id, Digest(users[owner_id])).alerts.append(alert)
+    sent = 0
+    connection = get_connection()
+    base_url = getattr(settings, "CS_BASE_URL", "").rstrip("/")
+    for digest in digests.values():
+        if not digest.tasks and not digest.alerts:
+            continue
+        context = {"digest": digest, "today": today, "base_url": base_url}
+        message = EmailMultiAlternatives(
+            subject=_("Your day: %(tasks)s tasks due, %(alerts)s new alerts")
+            % {"tasks": len(digest.tasks), "alerts": len(digest.alerts)},
+            body=render_to_string("health/email/digest.txt", context),
+            to=[digest.user.email],
+            connection=connection,
+        )
+        message.attach_alternative(render_to_string("health/email/digest.html", context), "text/html")
+        message.send()
+        DigestSent.objects.get_or_create(
+            user=digest.user, day=today, defaults={"tasks": len(digest.tasks), "alerts": len(digest.alerts)}
+        )
+        sent += 1
+    return sent

@@ -1,0 +1,83 @@
+"""A daily snapshot per account: unique per account and day, recomputing replaces it; the current
+score row follows; the work is set-based (the query count does not grow with accounts)."""
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError
+from django.utils import timezone
+
+from health.models import AccountHealth, HealthSnapshot
+from health.services import health_scores_recompute
+from tests.factories import AccountFactory
+
+from .conftest import set_score
+
+
+def test_one_snapshot_per_account_and_day_and_recompute_replaces(alice, touch_card):
+    account = AccountFactory(owner=alice)
+    set_score(account, 90)
+    health_scores_recompute()
+    set_score(account, 35)
+    health_scores_recompute()
+    snapshot = HealthSnapshot.objects.get(account=account)
+    assert (snapshot.day, snapshot.score, snapshot.grade) == (timezone.localdate(), 35, "red")
+    assert snapshot.measures == {"days_since_touch": [65.0, 35.0, 10, 35.0]}
+    assert snapshot.scorecard == touch_card
+
+
+def test_database_refuses_a_second_snapshot_for_the_same_day(alice_account):
+    HealthSnapshot.objects.create(account=alice_account, day=dt.date(2026, 1, 5), score=50, grade="yellow")
+    with pytest.raises(IntegrityError):
+        HealthSnapshot.objects.create(
+            account=alice_account, day=dt.date(2026, 1, 5), score=51, grade="yellow"
+        )
+
+
+def test_current_health_row_has_score_grade_and_changes_over_7_and_30_days(alice, touch_card):
+    account = AccountFactory(owner=alice)
+    today = timezone.localdate()
+    HealthSnapshot.objects.create(account=account, day=today - dt.timedelta(days=7), score=80, grade="green")
+    HealthSnapshot.objects.create(account=account, day=today - dt.timedelta(days=30), score=95, grade="green")
+    AccountHealth.objects.create(account=account, day=today - dt.timedelta(days=1), score=78, grade="green")
+    set_score(account, 62)
+    health_scores_recompute()
+    health = AccountHealth.objects.get(account=account)
+    assert (health.day, health.score, health.grade, health.grade_order) == (today, 62, "yellow", 2)
+    assert (health.change_7d, health.change_30d) == (-18, -33)
+    assert (health.previous_score, health.previous_grade) == (78, "green")
+    # recomputing today keeps yesterday's as the previous score
+    set_score(account, 60)
+    health_scores_recompute()
+    health.refresh_from_db()
+    assert (health.score, health.previous_score, health.previous_grade) == (60, 78, "green")
+    assert HealthSnapshot.objects.filter(account=account).count() == 3
+
+
+def test_history_is_kept_one_row_per_day(alice, touch_card):
+    account = AccountFactory(owner=alice)
+    now = timezone.now()
+    for days_ago, score in [(2, 90), (1, 80), (0, 70)]:
+        when = now - dt.timedelta(days=days_ago)
+        set_score(account, score, now=when)
+        health_scores_recompute(now=when)
+    assert list(
+        HealthSnapshot.objects.filter(account=account).order_by("day").values_list("score", flat=True)
+    ) == [
+        90,
+        80,
+        70,
+    ]
+
+
+def test_recompute_is_set_based(alice, touch_card, django_assert_max_num_queries):
+    for _ in range(3):
+        set_score(AccountFactory(owner=alice), 50)
+    with django_assert_max_num_queries(40) as small:
+        health_scores_recompute()
+    for _ in range(40):
+        set_score(AccountFactory(owner=alice), 90)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        report = health_scores_recompute()
+    assert report.accounts == 43 and report.scored == 43
+    assert HealthSnapshot.objects.count() == 43 and AccountHealth.objects.count() == 43
