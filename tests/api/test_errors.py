@@ -135,3 +135,11 @@ def test_time_filters_with_extreme_offsets_are_not_500(carol_api):
     ):
         for url in ("/api/v1/touchpoints/", "/api/v1/usage-events/"):
             assert carol_api.get(f"{url}?{query}").status_code in (200, 400), (url, query)
+
+
+def test_any_unknown_api_address_is_json_even_with_odd_bytes(carol_api):
+    for url in ("/api/v1/accounts/%F2%8F%0Ao/", "/api/v1/accounts/a%0A/", "/api/%0A"):
+        for method in ("get", "patch", "post"):
+            response = getattr(carol_api, method)(url, {}, format="json")
+            assert response.status_code == 404, (method, url)
+            assert response["Content-Type"] == "application/json"
