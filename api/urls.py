@@ -31,5 +31,5 @@ urlpatterns = [
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("v1/", views.ApiRootView.as_view(), name="root"),
     path("v1/", include(router.urls)),
-    re_path(r"(?s)^.*$", json_not_found),  # unknown /api/ addresses answer JSON, not an HTML page
+    re_path(r"^[\s\S]*$", json_not_found),  # unknown /api/ addresses answer JSON, not an HTML page
 ]

@@ -210,3 +210,20 @@ def test_admin_refuses_a_webhook_without_events(client, dave):
     )
     assert response.status_code == 200
     assert Webhook.objects.count() == 0
+
+
+def test_the_documented_receiver_code_verifies_our_signature(hook, receiver):
+    """docs/api.md's verification sample, run as written, against a real delivery."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    sample = re.search(r"```python\n(.*?)```", doc, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(sample, "docs/api.md", "exec"), namespace)  # noqa: S102  (our own documentation)
+    (delivery,) = services.webhooks_emit(event="webhook.test", payload={"x": 1})
+    services.webhook_deliver(delivery_id=delivery.pk)
+    (request,) = receiver.requests
+    header = request["headers"]["X-CS-Signature"]
+    assert namespace["verify"](hook.secret, header, request["body"])
+    assert not namespace["verify"](hook.secret, header, request["body"] + b"x")
