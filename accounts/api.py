@@ -479,7 +479,6 @@ class MrrMovementSerializer(AccountRefMixin, serializers.ModelSerializer):
         decimal_places=2,
         required=False,
         allow_null=True,
-        min_value=0,
         help_text="Size of the change (positive) in `currency`. "
         "Read back: signed, in the reporting currency.",
     )

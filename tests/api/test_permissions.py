@@ -178,3 +178,30 @@ def test_token_records_last_use(alice, client_for):
     assert ApiToken.objects.get().last_used_at is None
     client.get("/api/v1/accounts/")
     assert ApiToken.objects.get().last_used_at is not None
+
+
+def test_browsable_api_pages_render_for_staff(client, carol, alice_account):
+    from tests.factories import ContactFactory, TouchpointFactory, UsageEventFactory
+
+    alice_account.external_id = "crm-a"
+    alice_account.save()
+    contact = ContactFactory(account=alice_account)
+    touchpoint = TouchpointFactory(account=alice_account)
+    event = UsageEventFactory(account=alice_account)
+    client.force_login(carol)
+    for url in (
+        "/api/v1/",
+        "/api/v1/accounts/",
+        f"/api/v1/accounts/{alice_account.pk}/",
+        "/api/v1/accounts/by-external-id/crm-a/",
+        "/api/v1/contacts/",
+        f"/api/v1/contacts/{contact.pk}/",
+        "/api/v1/mrr-movements/",
+        "/api/v1/touchpoints/",
+        f"/api/v1/touchpoints/{touchpoint.pk}/",
+        "/api/v1/usage-events/",
+        f"/api/v1/usage-events/{event.pk}/",
+    ):
+        response = client.get(url, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, url
+        assert response["Content-Type"].startswith("text/html"), url
