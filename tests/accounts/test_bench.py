@@ -25,6 +25,7 @@ def test_small_bench_measures_every_page_as_csm_and_manager():
         "searched: q=north",
         "sorted by MRR, descending",
         "sorted by last touch, newest first",
+        "sorted by health score, worst first",
         "account 360",
     ):
         assert report.count(page) >= 2, page  # as the CSM and as the manager

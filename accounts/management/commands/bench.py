@@ -161,6 +161,7 @@ class Command(BaseCommand):
                 (f"searched: q={options['q']}", f"{portfolio}?{urlencode({'q': options['q']})}"),
                 ("sorted by MRR, descending", f"{portfolio}?sort=-mrr"),
                 ("sorted by last touch, newest first", f"{portfolio}?sort=-last_touch_at"),
+                ("sorted by health score, worst first", f"{portfolio}?sort=score"),
             ]
             pages += [
                 (f"account 360 ({events_count:,} events)", reverse("accounts:detail", args=[pk]))
