@@ -23,7 +23,7 @@ class TokenCreateForm(forms.Form):
         label=_("Scope"),
         choices=TokenScope.choices,
         initial=TokenScope.READ,
-        widget=forms.RadioSelect,
+        help_text=_("Read only: the token may only read. Read and write: it may also create and change."),
     )
 
     def __init__(self, *args, **kwargs):
