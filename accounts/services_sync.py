@@ -313,7 +313,10 @@ def usage_events_ingest(*, rows: list[Any], actor: User | None) -> tuple[int, li
         elif type(properties) is not dict:
             errors["properties"] = _("Properties must be a JSON object.")
         else:
-            properties_json = dumps(properties)
+            try:
+                properties_json = dumps(properties)
+            except (RecursionError, ValueError):
+                properties_json = "x" * (USAGE_PROPERTIES_MAX_BYTES + 1)  # nested too deep to store
             if len(properties_json) > USAGE_PROPERTIES_MAX_BYTES:
                 errors["properties"] = _("Keep properties under %(size)s bytes.") % {
                     "size": f"{USAGE_PROPERTIES_MAX_BYTES:,}"

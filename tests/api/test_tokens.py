@@ -96,3 +96,22 @@ def test_admin_revokes_with_an_action(client, dave, bob, make_token):
     token = ApiToken.objects.get()
     client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [token.pk]}, follow=True)
     assert _bearer(raw).get("/api/v1/accounts/").status_code == 401
+
+
+def test_command_issues_a_token_for_scripts(alice, alice_account, charlie):
+    from io import StringIO
+
+    import pytest
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command(
+        "create_api_token", "--user", "ALICE@staff.example", "--scope", "read", "--name", "Script", stdout=out
+    )
+    raw = out.getvalue().strip()
+    assert raw.startswith("csp_")
+    assert [r["id"] for r in _bearer(raw).get("/api/v1/accounts/").json()["results"]] == [alice_account.pk]
+    with pytest.raises(CommandError, match="role"):
+        call_command("create_api_token", "--user", charlie.email, "--name", "x")
+    with pytest.raises(CommandError, match="No staff member"):
+        call_command("create_api_token", "--user", "nobody@x.example", "--name", "x")
