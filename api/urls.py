@@ -29,7 +29,13 @@ urlpatterns = [
     path("tokens/", views.token_list, name="tokens"),
     path("tokens/new/", views.token_create, name="token_create"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
-    path("v1/", views.ApiRootView.as_view(), name="root"),
+    path(
+        "v1/",
+        views.ApiRootView.as_view(
+            routes=[(prefix, basename) for prefix, _viewset, basename in router.registry]
+        ),
+        name="root",
+    ),
     path("v1/", include(router.urls)),
     re_path(r"^[\s\S]*$", json_not_found),  # unknown /api/ addresses answer JSON, not an HTML page
 ]

@@ -33,18 +33,13 @@ class ApiDocsView(SpectacularSwaggerSplitView):
 
 
 class ApiRootView(ApiView):
-    """The v1 index: links to each resource."""
+    """The v1 index: a link to each registered resource (api/urls.py passes the router's)."""
+
+    routes: list[tuple[str, str]] = []  # (prefix, basename)
 
     @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
-        names = {
-            "accounts": "api:account-list",
-            "contacts": "api:contact-list",
-            "mrr-movements": "api:mrr-movement-list",
-            "touchpoints": "api:touchpoint-list",
-            "usage-events": "api:usage-event-list",
-        }
-        links = {key: reverse(name, request=request) for key, name in names.items()}
+        links = {prefix: reverse(f"api:{basename}-list", request=request) for prefix, basename in self.routes}
         links["schema"] = reverse("api:schema", request=request)
         links["docs"] = reverse("api:docs", request=request)
         return Response(links)

@@ -205,3 +205,8 @@ def test_browsable_api_pages_render_for_staff(client, carol, alice_account):
         response = client.get(url, HTTP_ACCEPT="text/html")
         assert response.status_code == 200, url
         assert response["Content-Type"].startswith("text/html"), url
+
+
+def test_v1_index_links_every_resource(carol_api):
+    links = carol_api.get("/api/v1/").json()
+    assert set(links) >= {"accounts", "contacts", "mrr-movements", "touchpoints", "usage-events", "schema", "docs"}
