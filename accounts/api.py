@@ -179,10 +179,13 @@ class AccountSyncRowSerializer(AccountSerializer):
 
 
 class AccountBulkUpsertSerializer(serializers.Serializer):
-    accounts = serializers.ListField(
-        child=serializers.DictField(),
+    """The request body's shape (rows are checked one by one in the view, so one bad row
+    does not refuse the batch)."""
+
+    accounts = AccountSyncRowSerializer(
+        many=True,
         max_length=ACCOUNTS_BATCH_MAX,
-        help_text="Up to 1,000 accounts, each with its external_id and the fields of AccountSyncRow.",
+        help_text="Up to 1,000 accounts, each with its external_id.",
     )
 
 
