@@ -16,6 +16,7 @@ from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
@@ -58,7 +59,13 @@ def api_exception_handler(exc, context):
         pass  # DRF translates these
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        # A bug, not the caller's fault: logged with its traceback, answered in JSON like the rest.
+        log.exception("Unhandled error in %s", context.get("view").__class__.__name__, exc_info=exc)
+        set_rollback()
+        return Response(
+            {"detail": _("Something went wrong on our side; it has been logged."), "code": "server_error"},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
     set_rollback()
     detail = response.data
     if isinstance(exc, exceptions.ValidationError):

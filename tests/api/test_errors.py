@@ -143,3 +143,38 @@ def test_any_unknown_api_address_is_json_even_with_odd_bytes(carol_api):
             response = getattr(carol_api, method)(url, {}, format="json")
             assert response.status_code == 404, (method, url)
             assert response["Content-Type"] == "application/json"
+
+
+def test_every_path_answers_any_method_without_a_server_error(carol_api, alice_account):
+    import json
+
+    from tests.factories import ContactFactory, TouchpointFactory, UsageEventFactory
+
+    alice_account.external_id = "crm-a"
+    alice_account.save()
+    ids = {
+        "id": alice_account.pk,
+        "external_id": "crm-a",
+    }
+    ContactFactory(account=alice_account)
+    TouchpointFactory(account=alice_account)
+    UsageEventFactory(account=alice_account)
+    schema = json.loads(carol_api.get("/api/schema/?format=json").content)
+    for template in schema["paths"]:
+        path = template.replace("{id}", str(ids["id"])).replace("{external_id}", ids["external_id"])
+        for method in ("OPTIONS", "HEAD", "DELETE", "TRACE", "PATCH", "PUT", "POST", "GET"):
+            response = carol_api.generic(method, path, b"[]", content_type="application/json")
+            assert response.status_code < 500, (method, path)
+
+
+def test_an_unexpected_error_is_json_and_logged(carol_api, monkeypatch, caplog):
+    from accounts import api as accounts_api
+
+    def broken(self):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(accounts_api.AccountViewSet, "get_queryset", broken)
+    response = carol_api.get("/api/v1/accounts/")
+    assert response.status_code == 500
+    assert response.json()["code"] == "server_error"
+    assert "Unhandled error" in caplog.text
