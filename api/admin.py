@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from team.models import User
+
 from . import services
 from .events import WebhookEvent
 from .models import ApiToken, DeliveryStatus, Webhook, WebhookDelivery
@@ -17,6 +19,11 @@ class ApiTokenAddForm(forms.ModelForm):
     class Meta:
         model = ApiToken
         fields = ("name", "user", "scope")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.filter(is_active=True).exclude(role="")
+        self.fields["user"].help_text = _("An active person with a role; the token sees what they may see.")
 
 
 @admin.register(ApiToken)

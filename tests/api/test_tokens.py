@@ -115,3 +115,11 @@ def test_command_issues_a_token_for_scripts(alice, alice_account, charlie):
         call_command("create_api_token", "--user", charlie.email, "--name", "x")
     with pytest.raises(CommandError, match="No staff member"):
         call_command("create_api_token", "--user", "nobody@x.example", "--name", "x")
+
+
+def test_admin_refuses_a_token_for_someone_without_a_role(client, dave, charlie):
+    client.force_login(dave)
+    response = client.post("/admin/api/apitoken/add/", {"name": "Nope", "user": charlie.pk, "scope": "read"})
+    assert response.status_code == 200
+    assert b"errornote" in response.content or b"errorlist" in response.content
+    assert ApiToken.objects.count() == 0
