@@ -158,13 +158,17 @@ class Account(models.Model):
                 name="account_stage_valid",
             ),
         ]
+        # One index per portfolio sort (accounts.forms.SORTS), read forwards or backwards, so the
+        # first page of 100,000 accounts is a 25-row index scan. Sorts with NULLS FIRST/LAST and
+        # trigram search have PostgreSQL-only indexes in migration 0002 (SQLite can't express them).
         indexes = [
-            models.Index(fields=["owner", "name"], name="account_owner_name_idx"),
-            models.Index(fields=["name"], name="account_name_idx"),
-            models.Index(fields=["mrr"], name="account_mrr_idx"),
-            models.Index(fields=["renewal_date"], name="account_renewal_idx"),
-            models.Index(fields=["last_touch_at"], name="account_last_touch_idx"),
-            models.Index(fields=["segment", "tier", "lifecycle_stage"], name="account_slice_idx"),
+            models.Index(fields=["owner", "name", "id"], name="account_owner_name_idx"),
+            models.Index(fields=["name", "id"], name="account_name_idx"),
+            models.Index(fields=["mrr", "id"], name="account_mrr_idx"),
+            models.Index(fields=["renewal_date", "id"], name="account_renewal_idx"),
+            models.Index(fields=["segment", "name", "id"], name="account_segment_idx"),
+            models.Index(fields=["tier", "name", "id"], name="account_tier_idx"),
+            models.Index(fields=["lifecycle_stage", "name", "id"], name="account_stage_idx"),
             models.Index(fields=["contract_start"], name="account_contract_start_idx"),
         ]
 

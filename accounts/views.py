@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -10,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from health.views import account_health_context
@@ -18,6 +20,7 @@ from team.decorators import role_required
 from . import selectors, services
 from .forms import PortfolioFilterForm, ReassignOwnerForm, TouchpointForm
 from .models import Account
+from .rendering import portfolio_rows_html
 
 PAGE_SIZE = 25
 
@@ -34,6 +37,51 @@ def _apply_errors(form, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
+# The portfolio's columns: (sort key, heading, numeric). The owner column is for managers.
+PORTFOLIO_COLUMNS = (
+    ("name", _lazy("Account"), False),
+    ("owner", _lazy("Owner"), False),
+    ("segment", _lazy("Segment"), False),
+    ("tier", _lazy("Tier"), False),
+    ("stage", _lazy("Stage"), False),
+    ("score", _lazy("Score"), True),
+    ("grade", _lazy("Grade"), False),
+    ("trend", _lazy("7-day trend"), True),
+    ("mrr", _lazy("MRR"), True),
+    ("renewal_date", _lazy("Renewal"), False),
+    ("last_touch_at", _lazy("Last touch"), False),
+)
+
+
+def _with_params(params, **changes) -> str:
+    params = params.copy()
+    for name, value in changes.items():
+        if value is None:
+            params.pop(name, None)
+        else:
+            params[name] = value
+    return "?" + params.urlencode()
+
+
+def _sort_headers(params, sort: str, shows_owner: bool) -> list[dict]:
+    """Each column heading with the link that sorts by it (again: the other direction)."""
+    headers = []
+    for key, label, numeric in PORTFOLIO_COLUMNS:
+        if key == "owner" and not shows_owner:
+            continue
+        aria = "ascending" if sort == key else "descending" if sort == f"-{key}" else "none"
+        headers.append(
+            {
+                "key": key,
+                "label": label,
+                "numeric": numeric,
+                "aria_sort": aria,
+                "href": _with_params(params, sort=f"-{key}" if sort == key else key, page=None),
+            }
+        )
+    return headers
+
+
 @role_required
 @require_GET
 def portfolio(request: HttpRequest) -> HttpResponse:
@@ -41,16 +89,25 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     rows = selectors.portfolio_rows(user=request.user, filters=filters)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    shows_owner = request.user.sees_all_accounts
+    sort = form.sort_value
+    params = request.GET.copy()
     context = {
         "form": form,
+        "selects": form.select_fields(),
         "page": page,
-        "sort": form.sort_value,
-        "query": query.urlencode(),
+        "sort": sort,
+        "headers": _sort_headers(params, sort, shows_owner),
+        "rows_html": portfolio_rows_html(
+            page.object_list, shows_owner=shows_owner, currency=settings.REPORTING_CURRENCY
+        ),
+        "previous_href": _with_params(params, page=page.previous_page_number())
+        if page.has_previous()
+        else "",
+        "next_href": _with_params(params, page=page.next_page_number()) if page.has_next() else "",
         "is_filtered": form.is_filtered,
-        "shows_owner": request.user.sees_all_accounts,
-        "title": _("All accounts") if request.user.sees_all_accounts else _("My portfolio"),
+        "shows_owner": shows_owner,
+        "title": _("All accounts") if shows_owner else _("My portfolio"),
     }
     partial = request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
     response = render(
