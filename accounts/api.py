@@ -449,10 +449,10 @@ class ContactViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         account = data.pop("account")
-        serializer.instance = services_sync.contact_add(account=account, data=data)
+        serializer.instance = services.contact_create(account=account, **data)
 
     def perform_update(self, serializer):
-        serializer.instance = services_sync.contact_update(
+        serializer.instance = services_sync.contact_change(
             contact=serializer.instance, data=serializer.validated_data
         )
 

@@ -143,8 +143,6 @@ def accounts_upsert_many(*, rows: Iterable[Mapping[str, Any]], actor: User | Non
 
 # ---------------------------------------------------------------- contacts
 
-CONTACT_FIELDS = ("name", "email", "role", "language", "accepts_surveys")
-
 
 def _email_taken(*, account: Account, email: str, exclude_pk: int | None = None) -> bool:
     qs = Contact.objects.filter(account=account, email__iexact=email)
@@ -154,37 +152,24 @@ def _email_taken(*, account: Account, email: str, exclude_pk: int | None = None)
 
 
 @transaction.atomic
-def contact_add(*, account: Account, data: Mapping[str, Any]) -> Contact:
-    email = (data.get("email") or "").strip().lower()
-    if email and _email_taken(account=account, email=email):
-        raise ValidationError({"email": _("This account already has a contact with this email.")})
-    return services.contact_create(account=account, **data)
-
-
-@transaction.atomic
-def contact_update(*, contact: Contact, data: Mapping[str, Any]) -> Contact:
-    unknown = set(data) - set(CONTACT_FIELDS)
-    if unknown:
-        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
-    contact = Contact.objects.select_for_update().get(pk=contact.pk)
-    changed = []
+def contact_change(*, contact: Contact, data: Mapping[str, Any]) -> Contact:
+    """Change the fields that differ (through services.contact_update); an unchanged contact
+    is not written, and a taken email is a field error."""
+    changed = {}
     for name, value in data.items():
         if name == "email":
             value = (value or "").strip().lower()
         elif name == "name":
             value = (value or "").strip()
-        if getattr(contact, name) != value:
-            setattr(contact, name, value)
-            changed.append(name)
+        if getattr(contact, name, None) != value:
+            changed[name] = value
     if not changed:
         return contact
     if "email" in changed and _email_taken(
-        account=contact.account, email=contact.email, exclude_pk=contact.pk
+        account=contact.account, email=changed["email"], exclude_pk=contact.pk
     ):
         raise ValidationError({"email": _("This account already has a contact with this email.")})
-    contact.full_clean(exclude=["created_at"])
-    contact.save(update_fields=changed)
-    return contact
+    return services.contact_update(contact=contact, data=changed)
 
 
 @transaction.atomic
@@ -194,8 +179,8 @@ def contact_upsert(*, account: Account, email: str, data: Mapping[str, Any]) -> 
     data = {key: value for key, value in data.items() if key != "email"}
     contact = Contact.objects.select_for_update().filter(account=account, email__iexact=email).first()
     if contact is not None:
-        return contact_update(contact=contact, data=data), False
-    return contact_add(account=account, data={**data, "email": email}), True
+        return contact_change(contact=contact, data=data), False
+    return services.contact_create(account=account, email=email, **data), True
 
 
 # ---------------------------------------------------------------- MRR
