@@ -164,12 +164,37 @@ class ScoreCap(models.Model):
         return f"{self.get_condition_display()} → ≤ {self.cap}"
 
 
-class HealthSnapshot(models.Model):
-    """An account's score on one day, with every measure's raw value, score, weight and contribution.
+class ScorecardVersion(models.Model):
+    """The exact configuration a scorecard had when scores were computed (weights, thresholds,
+    caps, bands), recorded once per change. Snapshots point at it, so a past day's explanation
+    is recomputed exactly even after the scorecard was edited."""
 
-    ``measures`` maps a measure key to ``[raw, score, weight, contribution]``; a measure without
-    data is ``[null, null, weight, null]``. Contributions (one decimal) add up to
-    ``uncapped_score``; ``score`` is the same unless a cap (``capped_by``) lowered it.
+    scorecard = models.ForeignKey(
+        Scorecard,
+        verbose_name=_("scorecard"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="versions",
+    )
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    config = models.JSONField(_("configuration"))
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("scorecard version")
+        verbose_name_plural = _("scorecard versions")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.config.get('name', '?')} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class HealthSnapshot(models.Model):
+    """An account's score on one day: score, grade, and every measure's raw value (``raw``, in the
+    order of its scorecard version's measures; null: no data). Each measure's score, weight and
+    contribution follow exactly from the raw values and the version (``measures``); contributions
+    add up to ``uncapped_score``, and ``score`` is the same unless a cap (``capped_by``) lowered it.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -181,19 +206,18 @@ class HealthSnapshot(models.Model):
         db_index=False,  # covered by the (account, day) unique constraint
     )
     day = models.DateField(_("day"))
-    scorecard = models.ForeignKey(
-        Scorecard,
-        verbose_name=_("scorecard"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+    card_version = models.ForeignKey(
+        ScorecardVersion,
+        verbose_name=_("scorecard version"),
+        on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # a handful of versions: never looked up from this side
     )
     score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
     uncapped_score = models.PositiveSmallIntegerField(_("score before caps"), null=True, blank=True)
     capped_by = models.CharField(_("capped by"), max_length=40, blank=True, choices=CAP_CHOICES)
     grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices, blank=True)
-    measures = models.JSONField(_("measures"), default=dict)
+    raw = models.JSONField(_("raw values"), default=list)
     computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
 
     class Meta:
@@ -207,10 +231,18 @@ class HealthSnapshot(models.Model):
             ),
             models.CheckConstraint(condition=Q(grade__in=["", *Grade.values]), name="snapshot_grade_valid"),
         ]
-        indexes = [models.Index(fields=["day", "grade"], name="snapshot_day_grade_idx")]
+        # (day, account): today's rows of a batch, the scores 7 and 30 days ago, a day's grades
+        indexes = [models.Index(fields=["day", "account"], name="snapshot_day_account_idx")]
 
     def __str__(self) -> str:
         return f"{self.account_id} on {self.day}: {self.score}"
+
+    @property
+    def measures(self) -> dict[str, list]:
+        """key -> [raw, score, weight, contribution] (no data: [None, None, weight, None])."""
+        from .scoring import CardConfig, Scorer
+
+        return Scorer(CardConfig.from_config(self.card_version.config)).explain(self.raw)
 
 
 class AccountHealth(models.Model):
@@ -332,7 +364,7 @@ RULE_HELP = _(
     "answer: an answer in the last N days (once per answer). Renewal: renewal date within N days and "
     "the grade is not green. Onboarding: any milestone overdue. No touchpoint: N days or more since the "
     "last one (or since the contract started). Usage up: N % more events in the last 30 days than the "
-    "30 before."
+    "30 before (with at least 20 events the 30 days before)."
 )
 
 

@@ -3,7 +3,8 @@
 A *source* computes raw values ("signals") for many accounts at once, set-based: one or two
 grouped queries for every account in scope, never a query per account. It returns
 ``{signal key: {account id: value}}``; an account missing from a signal's dict has no data for
-it. Measures read the signal of the same key; exceptions (caps) and alert rules read signals
+it. Values are numbers (int, float or Decimal; datetimes for answer times). Measures read the
+signal of the same key; exceptions (caps) and alert rules read signals
 too. A measure whose signal no source provides (yet) simply has no data: it is left out and
 the other measures are re-weighted.
 
@@ -14,9 +15,7 @@ Later apps add their sources from their ``AppConfig.ready()``::
 
     @raw_values_source("feedback", provides=("nps_latest", "nps_avg_12m", "csat", "ces", "detractor_at"))
     def feedback_signals(ctx):
-        answers = Answer.objects.filter(answered_at__lt=ctx.as_of, ...)
-        if ctx.accounts is not None:
-            answers = answers.filter(account__in=ctx.accounts)
+        answers = scoped(Answer.objects.filter(answered_at__lt=ctx.as_of), ctx)  # health.sources.scoped
         ...  # grouped queries over answers given before ctx.as_of
         return {"nps_latest": {...}, "csat": {...}, "detractor_at": {account_id: datetime}}
 """
@@ -212,6 +211,7 @@ CAP_CHOICES = [(spec.key, spec.label) for spec in CAPS.values()]
 # Signals besides the measures' own: what caps and alert rules read.
 EXTRA_SIGNALS = {
     "usage_wow": _("Usage events in the last 7 days against the 7 before, % change"),
+    "usage_prior_30": _("Usage events the 30 days before the last 30"),
     "renewal_days": _("Days to renewal"),
     "champion_missing": _("1 when the account has contacts but no champion"),
     "detractor_at": _("Time of the newest detractor (0-6) NPS answer"),
@@ -231,7 +231,8 @@ class ScoringContext:
     as_of: dt.datetime  # only data strictly before this moment counts
     accounts: QuerySet[Account] | None = None  # None: every account
     replay: bool = False  # True when replaying the past: never read "current" cached columns
-    # id -> (segment, owner id, renewal date, contract start, last touch at), filled by the pipeline
+    id_range: tuple[int, int] | None = None  # only accounts with lo <= id <= hi (a batch of the run)
+    # id -> (segment, owner id, renewal date, contract start, last touch at, MRR), filled by the pipeline
     account_rows: dict[int, tuple] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)  # for sources that share a query
 

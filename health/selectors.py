@@ -4,6 +4,7 @@ explanation and trend, the task inbox and its counts, and the backtest."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ from team.models import Role, User
 
 from .models import Alert, AlertStatus, Grade, HealthSnapshot, Scorecard, Task, TaskStatus
 from .registry import CAPS, MEASURES, ScoringContext, Signals, collect_signals, provided_signals
-from .scoring import CapConfig, CardConfig, MeasureConfig, Result, roc_auc, score_account
+from .scoring import CapConfig, CardConfig, MeasureConfig, Result, Scorer, roc_auc
 
 # ---------------------------------------------------------------- scoring
 
@@ -61,9 +62,36 @@ class Computed:
     signals: Signals
     results: dict[int, Result]
     card_ids: dict[int, int | None]  # account id -> scorecard id used
+    cards: Cards | None = None
 
     def signals_for(self, account_id: int) -> dict[str, Any]:
         return {key: values[account_id] for key, values in self.signals.items() if account_id in values}
+
+    def score(self) -> None:
+        """Score every account from the raw values (pure Python; the garbage collector is paused:
+        the loop makes many small objects and tracing them all costs more than the scoring)."""
+        by_card: dict[int | None, tuple[CardConfig, list[int]]] = {}
+        for account_id, row in self.ctx.account_rows.items():
+            card = self.cards.for_segment(row[0])
+            if card is not None:
+                by_card.setdefault(card.id, (card, []))[1].append(account_id)
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for card_id, (card, account_ids) in by_card.items():
+                self.results.update(Scorer(card).score_many(account_ids, self.signals, self.ctx.as_of))
+                self.card_ids.update(dict.fromkeys(account_ids, card_id))
+        finally:
+            if enabled:
+                gc.enable()
+
+    def merge(self, other: Computed) -> None:
+        """Add another batch's accounts (the alert rules run once over the whole run)."""
+        self.ctx.account_rows.update(other.ctx.account_rows)
+        for key, values in other.signals.items():
+            self.signals.setdefault(key, {}).update(values)
+        self.results.update(other.results)
+        self.card_ids.update(other.card_ids)
 
 
 def scores_compute(
@@ -73,35 +101,28 @@ def scores_compute(
     accounts: QuerySet[Account] | None = None,
     replay: bool = False,
     cards: Cards | None = None,
+    id_range: tuple[int, int] | None = None,
+    score: bool = True,
 ) -> Computed:
-    """Score every account in ``accounts`` (default: every account not churned) using only data
-    before ``as_of``. A fixed number of queries whatever the number of accounts: one for the
-    accounts, three for the scorecards, and one or two per registered source."""
+    """Score every account in ``accounts`` (default: every account not churned; ``id_range``: only
+    ids in it) using only data before ``as_of``. A fixed number of queries whatever the number of
+    accounts: one for the accounts, three for the scorecards, and one or two per source.
+    ``score=False`` gathers the raw values only (``Computed.score()`` scores them later)."""
     cards = cards or scorecards_load()
     scope = Account.objects.all() if accounts is None else accounts
+    if id_range is not None:
+        scope = scope.filter(pk__gte=id_range[0], pk__lte=id_range[1])
     if not replay:
         scope = scope.filter(churned_at__isnull=True)
     rows = scope.order_by().values_list(
-        "id", "segment", "owner_id", "renewal_date", "contract_start", "last_touch_at"
+        "id", "segment", "owner_id", "renewal_date", "contract_start", "last_touch_at", "mrr"
     )
-    ctx = ScoringContext(day=day, as_of=as_of, accounts=accounts, replay=replay)
+    ctx = ScoringContext(day=day, as_of=as_of, accounts=accounts, replay=replay, id_range=id_range)
     ctx.account_rows = {row[0]: row[1:] for row in rows}
-    signals = collect_signals(ctx)
-    results: dict[int, Result] = {}
-    card_ids: dict[int, int | None] = {}
-    keys = list(signals)
-    for account_id, row in ctx.account_rows.items():
-        card = cards.for_segment(row[0])
-        if card is None:
-            continue
-        mine = {}
-        for key in keys:
-            value = signals[key].get(account_id)
-            if value is not None:
-                mine[key] = value
-        results[account_id] = score_account(card, mine, as_of)
-        card_ids[account_id] = card.id
-    return Computed(ctx=ctx, signals=signals, results=results, card_ids=card_ids)
+    computed = Computed(ctx=ctx, signals=collect_signals(ctx), results={}, card_ids={}, cards=cards)
+    if score:
+        computed.score()
+    return computed
 
 
 # ---------------------------------------------------------------- one account's health
@@ -182,21 +203,36 @@ def _lines(measures: dict[str, list[Any]]) -> tuple[list[MeasureLine], list[Meas
     return lines, missing
 
 
+SNAPSHOT_FIELDS = (
+    "day",
+    "score",
+    "uncapped_score",
+    "capped_by",
+    "grade",
+    "raw",
+    "account_id",
+    "card_version__config",
+)
+
+
 def account_health(*, account: Account, today: dt.date | None = None, days: int = 90) -> HealthView:
-    """The account's latest score explained, its 90-day trend and what changed since last week. One query."""
+    """The account's latest score explained, its 90-day trend and what changed since last week.
+    One query (the snapshots with their scorecard versions)."""
     today = today or timezone.localdate()
     snapshots = list(
         HealthSnapshot.objects.filter(
             account=account, day__gt=today - dt.timedelta(days=days), day__lte=today
         )
         .order_by("day")
-        .only("day", "score", "uncapped_score", "capped_by", "grade", "measures", "computed_at", "account_id")
+        .select_related("card_version")
+        .only(*SNAPSHOT_FIELDS)
     )
     if not snapshots:
         return HealthView(snapshot=None)
     latest = snapshots[-1]
     view = HealthView(snapshot=latest)
-    view.lines, view.missing = _lines(latest.measures)
+    latest_measures = latest.measures
+    view.lines, view.missing = _lines(latest_measures)
     if latest.capped_by and latest.uncapped_score is not None and latest.score is not None:
         spec = CAPS.get(latest.capped_by)
         view.cap_label = str(spec.label) if spec else latest.capped_by
@@ -211,8 +247,9 @@ def account_health(*, account: Account, today: dt.date | None = None, days: int 
             view.change_30d = latest.score - month_ago.score
     if week_ago:
         changes = []
-        for key, now in latest.measures.items():
-            before = week_ago.measures.get(key)
+        week_measures = week_ago.measures
+        for key, now in latest_measures.items():
+            before = week_measures.get(key)
             now_c = now[3] or 0.0
             before_c = (before[3] or 0.0) if before else 0.0
             if (now[0] is None) != (before is None or before[0] is None) or abs(now_c - before_c) >= 0.5:

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Q, QuerySet
+from django.db import IntegrityError, connection, connections, transaction
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +26,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account
 from team.models import User
 
-from . import selectors
+from . import bulk, selectors
 from .models import (
     EVENT_KINDS,
     GRADE_ORDER,
@@ -37,13 +42,16 @@ from .models import (
     PlaybookStep,
     Priority,
     RuleKind,
+    ScorecardVersion,
     Task,
     TaskStatus,
 )
+from .scoring import CardConfig
 
 log = logging.getLogger(__name__)
 
-BATCH = 2000  # rows per INSERT ... ON CONFLICT statement
+BATCH = bulk.BATCH
+USAGE_UP_MIN_EVENTS = 20  # "usage up" needs this many events the 30 days before: not noise
 RECOMPUTE_DELAY = 30  # seconds: a burst of new data for an account is scored once
 RECOMPUTE_CLAIM_TIMEOUT = dt.timedelta(minutes=10)  # a claim older than this is stale (lost task)
 
@@ -55,6 +63,31 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
 
 # ---------------------------------------------------------------- scores
 
+SNAPSHOT_COLUMNS = [
+    "account_id",
+    "day",
+    "card_version_id",
+    "score",
+    "uncapped_score",
+    "capped_by",
+    "grade",
+    "raw",
+    "computed_at",
+]
+HEALTH_COLUMNS = [
+    "account_id",
+    "day",
+    "score",
+    "grade",
+    "grade_order",
+    "change_7d",
+    "change_30d",
+    "previous_score",
+    "previous_grade",
+    "updated_at",
+]
+RANGE_SIZE = 20_000  # accounts per batch: the next batch's queries run while this one is written
+
 
 @dataclass
 class RecomputeReport:
@@ -65,6 +98,9 @@ class RecomputeReport:
     tasks_created: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
+    def add(self, name: str, seconds: float) -> None:
+        self.timings[name] = round(self.timings.get(name, 0.0) + seconds, 3)
+
 
 @dataclass(frozen=True)
 class _Previous:
@@ -72,28 +108,55 @@ class _Previous:
     score_7d: int | None
 
 
-def health_scores_recompute(
-    *, accounts: QuerySet[Account] | None = None, now: dt.datetime | None = None, evaluate_alerts: bool = True
-) -> RecomputeReport:
-    """Score every account (or those in ``accounts``) for today and store the snapshots.
+@dataclass
+class _Batch:
+    computed: selectors.Computed
+    current: dict[int, tuple]  # account id -> (day, score, grade, previous score, previous grade)
+    past: dict[int, dict[dt.date, int | None]]  # account id -> {day: score} 7 and 30 days ago
+    seconds: float
 
-    Set-based: the raw values of all accounts come from a handful of grouped queries, the scores
-    are computed in Python, and snapshots (one per account and day; recomputing replaces) and the
-    current-health rows are upserted in batches. Then the alert rules run over the results.
-    """
-    clock = timezone.now
-    now = now or timezone.now()
-    day = timezone.localdate(now)
-    report = RecomputeReport(day=day)
-    started = clock()
-    computed = selectors.scores_compute(day=day, as_of=now, accounts=accounts)
-    report.timings["score"] = (clock() - started).total_seconds()
-    report.accounts = len(computed.ctx.account_rows)
-    report.scored = sum(1 for r in computed.results.values() if r.score is not None)
 
-    started = clock()
-    current_qs = AccountHealth.objects.all()
-    past_qs = HealthSnapshot.objects.filter(day__in=[day - dt.timedelta(days=7), day - dt.timedelta(days=30)])
+def scorecard_versions_record(*, cards: selectors.Cards) -> selectors.Cards:
+    """Record each scorecard's current configuration as a version (once per change) and return the
+    cards with their version ids. One query per scorecard, plus an insert when it changed."""
+
+    def record(card: CardConfig) -> CardConfig:
+        version, _created = ScorecardVersion.objects.get_or_create(
+            digest=card.digest(), defaults={"scorecard_id": card.id, "config": card.config()}
+        )
+        return replace(card, version_id=version.pk)
+
+    return selectors.Cards(
+        by_segment={segment: record(card) for segment, card in cards.by_segment.items()},
+        default=record(cards.default) if cards.default else None,
+    )
+
+
+def _id_ranges(accounts: QuerySet[Account] | None, size: int) -> list[tuple[int, int]]:
+    """Split the accounts to score into batches of about ``size`` by id. One query."""
+    scope = (Account.objects.all() if accounts is None else accounts).filter(churned_at__isnull=True)
+    bounds = scope.aggregate(lo=Min("pk"), hi=Max("pk"), n=Count("pk"))
+    if not bounds["n"]:
+        return []
+    lo, hi = bounds["lo"], bounds["hi"]
+    parts = max(1, min(math.ceil(bounds["n"] / size), hi - lo + 1))
+    step = (hi - lo + 1) / parts
+    edges = [lo + round(i * step) for i in range(parts)] + [hi + 1]
+    return [(edges[i], edges[i + 1] - 1) for i in range(parts)]
+
+
+def _fetch(
+    *, day: dt.date, now: dt.datetime, accounts: QuerySet[Account] | None, cards, id_range: tuple[int, int]
+) -> _Batch:
+    """Everything one batch needs from the database: raw values and the accounts' previous scores."""
+    started = time.perf_counter()
+    computed = selectors.scores_compute(
+        day=day, as_of=now, accounts=accounts, cards=cards, id_range=id_range, score=False
+    )
+    lo, hi = id_range
+    current_qs = AccountHealth.objects.filter(account_id__gte=lo, account_id__lte=hi)
+    week, month = day - dt.timedelta(days=7), day - dt.timedelta(days=30)
+    past_qs = HealthSnapshot.objects.filter(day__in=[week, month], account_id__gte=lo, account_id__lte=hi)
     if accounts is not None:
         current_qs = current_qs.filter(account__in=accounts.values("pk"))
         past_qs = past_qs.filter(account__in=accounts.values("pk"))
@@ -106,23 +169,96 @@ def health_scores_recompute(
     past: dict[int, dict[dt.date, int | None]] = defaultdict(dict)
     for account_id, snap_day, score in past_qs.values_list("account_id", "day", "score"):
         past[account_id][snap_day] = score
-    week, month = day - dt.timedelta(days=7), day - dt.timedelta(days=30)
+    return _Batch(computed=computed, current=current, past=past, seconds=time.perf_counter() - started)
 
-    snapshots: list[HealthSnapshot] = []
-    healths: list[AccountHealth] = []
+
+def _fetch_in_thread(**kwargs) -> _Batch:
+    try:
+        return _fetch(**kwargs)
+    finally:
+        connections.close_all()  # this thread's connection only
+
+
+def health_scores_recompute(
+    *,
+    accounts: QuerySet[Account] | None = None,
+    now: dt.datetime | None = None,
+    evaluate_alerts: bool = True,
+    batch_size: int = RANGE_SIZE,
+) -> RecomputeReport:
+    """Score every account (or those in ``accounts``) for today and store the snapshots.
+
+    Set-based, in batches of accounts by id: each batch's raw values come from a handful of
+    grouped queries, the scores are computed in Python, and the snapshots (one per account and
+    day; recomputing replaces) and the current-health rows are written in bulk (COPY on
+    PostgreSQL). On PostgreSQL, outside a transaction, the next batch's queries run in a second
+    connection while this batch is scored and written. Then the alert rules run over the results.
+    """
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    report = RecomputeReport(day=day)
+    started = time.perf_counter()
+    cards = scorecard_versions_record(cards=selectors.scorecards_load())
+    ranges = _id_ranges(accounts, batch_size)
+    report.add("plan", time.perf_counter() - started)
+    parallel = connection.vendor == "postgresql" and not connection.in_atomic_block and len(ranges) > 1
+    merged: selectors.Computed | None = None
+    previous: dict[int, _Previous] = {}
+    fetch = partial(_fetch, day=day, now=now, accounts=accounts, cards=cards)
+    with ThreadPoolExecutor(max_workers=1) if parallel else nullcontext() as pool:
+        pending = pool.submit(_fetch_in_thread, day=day, now=now, accounts=accounts, cards=cards,
+                              id_range=ranges[0]) if parallel else None  # fmt: skip
+        for index, id_range in enumerate(ranges):
+            waited = time.perf_counter()
+            batch = pending.result() if parallel else fetch(id_range=id_range)
+            report.add("fetch (waited)" if parallel else "fetch", time.perf_counter() - waited)
+            if parallel and index + 1 < len(ranges):
+                pending = pool.submit(_fetch_in_thread, day=day, now=now, accounts=accounts, cards=cards,
+                                      id_range=ranges[index + 1])  # fmt: skip
+            if parallel:
+                report.add("fetch (in the background)", batch.seconds)
+            started = time.perf_counter()
+            batch.computed.score()
+            report.add("score", time.perf_counter() - started)
+            started = time.perf_counter()
+            previous.update(_write(batch, day=day, now=now))
+            report.add("write", time.perf_counter() - started)
+            if merged is None:
+                merged = batch.computed
+            else:
+                merged.merge(batch.computed)
+    if merged is None:
+        return report
+    report.accounts = len(merged.ctx.account_rows)
+    report.scored = sum(1 for r in merged.results.values() if r.score is not None)
+    if evaluate_alerts:
+        started = time.perf_counter()
+        opened, tasks = alerts_evaluate(computed=merged, previous=previous, now=now, accounts=accounts)
+        report.alerts_opened, report.tasks_created = opened, tasks
+        report.add("alerts", time.perf_counter() - started)
+    return report
+
+
+def _write(batch: _Batch, *, day: dt.date, now: dt.datetime) -> dict[int, _Previous]:
+    """Store one batch: its snapshots (replacing today's) and current-health rows, in one transaction."""
+    computed, current, past = batch.computed, batch.current, batch.past
+    week, month = day - dt.timedelta(days=7), day - dt.timedelta(days=30)
+    snapshots: list[tuple] = []
+    healths: list[tuple] = []
     previous: dict[int, _Previous] = {}
     for account_id, result in computed.results.items():
+        score = result.score
         snapshots.append(
-            HealthSnapshot(
-                account_id=account_id,
-                day=day,
-                scorecard_id=computed.card_ids[account_id],
-                score=result.score,
-                uncapped_score=result.uncapped_score,
-                capped_by=result.capped_by,
-                grade=result.grade,
-                measures=result.measures,
-                computed_at=now,
+            (
+                account_id,
+                day,
+                result.scorer.card.version_id,
+                score,
+                result.uncapped_score,
+                result.capped_by,
+                result.grade,
+                result.raws,
+                now,
             )
         )
         old = current.get(account_id)
@@ -134,66 +270,27 @@ def health_scores_recompute(
             prev_score, prev_grade = old[1], old[2]
         else:
             prev_score, prev_grade = None, ""
-        scores = past.get(account_id, {})
-        score_7d, score_30d = scores.get(week), scores.get(month)
+        scores = past.get(account_id)
+        score_7d, score_30d = (scores.get(week), scores.get(month)) if scores else (None, None)
         previous[account_id] = _Previous(grade=prev_grade or "", score_7d=score_7d)
         healths.append(
-            AccountHealth(
-                account_id=account_id,
-                day=day,
-                score=result.score,
-                grade=result.grade,
-                grade_order=GRADE_ORDER.get(result.grade),
-                change_7d=None if result.score is None or score_7d is None else result.score - score_7d,
-                change_30d=None if result.score is None or score_30d is None else result.score - score_30d,
-                previous_score=prev_score,
-                previous_grade=prev_grade or "",
+            (
+                account_id,
+                day,
+                score,
+                result.grade,
+                GRADE_ORDER.get(result.grade),
+                None if score is None or score_7d is None else score - score_7d,
+                None if score is None or score_30d is None else score - score_30d,
+                prev_score,
+                prev_grade or "",
+                now,
             )
         )
-    report.timings["prepare"] = (clock() - started).total_seconds()
-
-    started = clock()
-    snapshot_fields = [
-        "scorecard",
-        "score",
-        "uncapped_score",
-        "capped_by",
-        "grade",
-        "measures",
-        "computed_at",
-    ]
-    health_fields = [
-        "day",
-        "score",
-        "grade",
-        "grade_order",
-        "change_7d",
-        "change_30d",
-        "previous_score",
-        "previous_grade",
-        "updated_at",
-    ]
-    for batch in _chunks(snapshots, BATCH):
-        with transaction.atomic():
-            HealthSnapshot.objects.bulk_create(
-                batch,
-                update_conflicts=True,
-                unique_fields=["account", "day"],
-                update_fields=snapshot_fields,
-            )
-    for batch in _chunks(healths, BATCH):
-        with transaction.atomic():
-            AccountHealth.objects.bulk_create(
-                batch, update_conflicts=True, unique_fields=["account"], update_fields=health_fields
-            )
-    report.timings["write"] = (clock() - started).total_seconds()
-
-    if evaluate_alerts:
-        started = clock()
-        opened, tasks = alerts_evaluate(computed=computed, previous=previous, now=now, accounts=accounts)
-        report.alerts_opened, report.tasks_created = opened, tasks
-        report.timings["alerts"] = (clock() - started).total_seconds()
-    return report
+    with transaction.atomic():
+        bulk.replace_day_rows(HealthSnapshot, SNAPSHOT_COLUMNS, snapshots, day=day, json_columns={"raw"})
+        bulk.upsert(AccountHealth, HEALTH_COLUMNS, healths, unique=["account"])
+    return previous
 
 
 # ---------------------------------------------------------------- debounced recompute
@@ -296,6 +393,7 @@ def _rule_hits(
                 hits[aid] = (text, result.score - before.score_7d, None)
     elif rule.kind in (RuleKind.USAGE_DROP, RuleKind.USAGE_UP):
         key = "usage_wow" if rule.kind == RuleKind.USAGE_DROP else "usage_trend"
+        prior = signals.get("usage_prior_30", {})
         for aid, change in signals.get(key, {}).items():
             if aid not in computed.results:
                 continue
@@ -305,7 +403,7 @@ def _rule_hits(
                     change,
                     None,
                 )
-            elif rule.kind == RuleKind.USAGE_UP and change >= n:
+            elif rule.kind == RuleKind.USAGE_UP and change >= n and prior.get(aid, 0) >= USAGE_UP_MIN_EVENTS:
                 text = _("Usage %(change)s%% over the last 30 days against the 30 before.") % {
                     "change": _fmt(change)
                 }
@@ -546,7 +644,7 @@ def alert_reopen(*, alert: Alert, by: User | None = None) -> Alert:
 
 
 def _task_for_update(task: Task) -> Task:
-    return Task.objects.select_for_update().select_related("account", "owner").get(pk=task.pk)
+    return Task.objects.select_for_update(of=("self",)).select_related("account", "owner").get(pk=task.pk)
 
 
 @transaction.atomic
@@ -648,7 +746,8 @@ def task_digests_send(*, now: dt.datetime | None = None) -> int:
     """Email each CSM (and manager) their tasks due today or overdue and the alerts opened on their
     accounts in the last day; nobody gets an empty digest, and nobody gets two on one day.
 
-    Three queries to gather everything, whatever the number of users; returns the emails sent.
+    Four queries to gather everything, whatever the number of users, and one insert per email
+    sent (the record that it went); returns the emails sent.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -695,8 +794,9 @@ def task_digests_send(*, now: dt.datetime | None = None) -> int:
         )
         message.attach_alternative(render_to_string("health/email/digest.html", context), "text/html")
         message.send()
-        DigestSent.objects.get_or_create(
-            user=digest.user, day=today, defaults={"tasks": len(digest.tasks), "alerts": len(digest.alerts)}
+        DigestSent.objects.bulk_create(
+            [DigestSent(user=digest.user, day=today, tasks=len(digest.tasks), alerts=len(digest.alerts))],
+            ignore_conflicts=True,
         )
         sent += 1
     return sent

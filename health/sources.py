@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.db.models import Count, Max, Q
 
-from accounts.models import Contact, ContactRole, Touchpoint, UsageEvent
+from accounts.models import Account, Contact, ContactRole, Touchpoint, UsageEvent
 from accounts.selectors import mrr_by_account_on
 
 from .models import Task, TaskStatus
@@ -20,8 +20,23 @@ USAGE_WINDOW_DAYS = 60  # the usage measures look back this far
 WOW_MIN_EVENTS = 5  # week-over-week change needs this many events the week before
 
 
-def _scoped(qs, ctx: ScoringContext):
-    return qs if ctx.accounts is None else qs.filter(account__in=ctx.accounts.values("pk"))
+def scoped(qs, ctx: ScoringContext):
+    """Restrict a queryset with an ``account`` foreign key to the run's accounts (and batch)."""
+    if ctx.id_range is not None:
+        qs = qs.filter(account_id__gte=ctx.id_range[0], account_id__lte=ctx.id_range[1])
+    if ctx.accounts is not None:
+        qs = qs.filter(account__in=ctx.accounts.values("pk"))
+    return qs
+
+
+def scoped_accounts(ctx: ScoringContext):
+    """The run's accounts (and batch) as an Account queryset, or None for every account."""
+    if ctx.accounts is None and ctx.id_range is None:
+        return None
+    qs = Account.objects.all() if ctx.accounts is None else ctx.accounts
+    if ctx.id_range is not None:
+        qs = qs.filter(pk__gte=ctx.id_range[0], pk__lte=ctx.id_range[1])
+    return qs
 
 
 def usage_windows(ctx: ScoringContext):
@@ -31,7 +46,7 @@ def usage_windows(ctx: ScoringContext):
     d30, d60 = now - dt.timedelta(days=30), now - dt.timedelta(days=USAGE_WINDOW_DAYS)
     d7, d14 = now - dt.timedelta(days=7), now - dt.timedelta(days=14)
     recent = Q(occurred_at__gte=d30)
-    events = _scoped(UsageEvent.objects.filter(occurred_at__gte=d60, occurred_at__lt=now), ctx)
+    events = scoped(UsageEvent.objects.filter(occurred_at__gte=d60, occurred_at__lt=now), ctx)
     return (
         events.order_by()
         .values("account_id")
@@ -54,13 +69,16 @@ def _days_since_start(ctx: ScoringContext, account_id: int) -> int | None:
     return max(0, (ctx.day - row[3]).days)
 
 
-@raw_values_source("usage", provides=("days_since_usage", "active_users", "usage_trend", "usage_wow"))
+@raw_values_source(
+    "usage", provides=("days_since_usage", "active_users", "usage_trend", "usage_wow", "usage_prior_30")
+)
 def usage(ctx: ScoringContext) -> Signals:
     contacts = _contact_counts(ctx)
     days_since: dict[int, float] = {}
     active: dict[int, float] = {}
     trend: dict[int, float] = {}
     wow: dict[int, float] = {}
+    prior: dict[int, int] = {}
     seen = False
     for account_id, last_at, last_30, prior_30, last_7, prior_7, users_30 in usage_windows(ctx):
         seen = True
@@ -70,6 +88,7 @@ def usage(ctx: ScoringContext) -> Signals:
             active[account_id] = min(100.0, users_30 * 100.0 / people)
         if prior_30:
             trend[account_id] = (last_30 - prior_30) * 100.0 / prior_30
+            prior[account_id] = prior_30
         if prior_7 >= WOW_MIN_EVENTS:
             wow[account_id] = (last_7 - prior_7) * 100.0 / prior_7
     if not seen:
@@ -83,7 +102,13 @@ def usage(ctx: ScoringContext) -> Signals:
             )
             if contacts.get(account_id, (0, 0))[0]:
                 active[account_id] = 0.0
-    return {"days_since_usage": days_since, "active_users": active, "usage_trend": trend, "usage_wow": wow}
+    return {
+        "days_since_usage": days_since,
+        "active_users": active,
+        "usage_trend": trend,
+        "usage_wow": wow,
+        "usage_prior_30": prior,
+    }
 
 
 def _contact_counts(ctx: ScoringContext) -> dict[int, tuple[int, int]]:
@@ -91,9 +116,7 @@ def _contact_counts(ctx: ScoringContext) -> dict[int, tuple[int, int]]:
     if "contact_counts" in ctx.cache:
         return ctx.cache["contact_counts"]
     rows = (
-        _scoped(
-            Contact.objects.filter(created_at__lt=ctx.as_of) if ctx.replay else Contact.objects.all(), ctx
-        )
+        scoped(Contact.objects.filter(created_at__lt=ctx.as_of) if ctx.replay else Contact.objects.all(), ctx)
         .order_by()
         .values("account_id")
         .annotate(people=Count("*"), champions=Count("id", filter=Q(role=ContactRole.CHAMPION)))
@@ -120,7 +143,7 @@ def touchpoints(ctx: ScoringContext) -> Signals:
     one grouped query over touchpoints before ``as_of`` when replaying the past."""
     if ctx.replay:
         rows = (
-            _scoped(Touchpoint.objects.filter(occurred_at__lt=ctx.as_of), ctx)
+            scoped(Touchpoint.objects.filter(occurred_at__lt=ctx.as_of), ctx)
             .order_by()
             .values("account_id")
             .annotate(last=Max("occurred_at"))
@@ -143,10 +166,14 @@ def touchpoints(ctx: ScoringContext) -> Signals:
 
 @raw_values_source("revenue", provides=("mrr_trend",))
 def revenue(ctx: ScoringContext) -> Signals:
-    """MRR now against 90 days before: two grouped queries (accounts.selectors.mrr_by_account_on)."""
+    """MRR now against 90 days before: grouped queries (accounts.selectors.mrr_by_account_on)."""
     ref = ctx.day - dt.timedelta(days=1) if ctx.replay else ctx.day
-    now = mrr_by_account_on(day=ref, accounts=ctx.accounts)
-    then = mrr_by_account_on(day=ref - dt.timedelta(days=90), accounts=ctx.accounts)
+    accounts = scoped_accounts(ctx)
+    if ctx.replay:
+        now = mrr_by_account_on(day=ref, accounts=accounts)
+    else:  # today's MRR is cached on the account (services keep it in line with the movements)
+        now = {aid: row[5] for aid, row in ctx.account_rows.items()}
+    then = mrr_by_account_on(day=ref - dt.timedelta(days=90), accounts=accounts)
     values = {}
     for account_id, before in then.items():
         if before and before > 0:
@@ -188,7 +215,7 @@ def overdue_tasks(ctx: ScoringContext) -> Signals:
     else:
         tasks = tasks.filter(status=TaskStatus.OPEN)
     rows = (
-        _scoped(tasks, ctx)
+        scoped(tasks, ctx)
         .order_by()
         .values("account_id")
         .annotate(n=Count("*"))

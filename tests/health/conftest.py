@@ -4,11 +4,21 @@ account whose score is set through the days since its last touchpoint (score = 1
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from health.models import Measure, Scorecard
+
+
+@pytest.fixture(autouse=True)
+def health_defaults(db):
+    """The defaults the data migration creates (scorecard, rules, playbooks). Created again when a
+    transactional test earlier in the run (a browser test) flushed the database."""
+    importlib.import_module("health.migrations.0002_defaults").create_defaults(apps, None)
+    importlib.import_module("health.migrations.0004_usage_up_off").switch_off(apps, None)
 
 
 def default_card() -> Scorecard:
@@ -40,3 +50,18 @@ def set_score(account, score: int, now: dt.datetime | None = None) -> None:
     now = now or timezone.now()
     account.last_touch_at = now - dt.timedelta(days=100 - score, hours=1)
     account.save(update_fields=["last_touch_at"])
+
+
+def past_snapshot(account, day: dt.date, score: int | None, grade: str = ""):
+    """A stored snapshot for a past day (only its score matters to the test)."""
+    from health.models import HealthSnapshot, ScorecardVersion
+
+    version, _ = ScorecardVersion.objects.get_or_create(
+        digest="past",
+        defaults={
+            "config": {"name": "past", "green_from": 70, "yellow_from": 40, "measures": [], "caps": []}
+        },
+    )
+    return HealthSnapshot.objects.create(
+        account=account, day=day, score=score, grade=grade, card_version=version, raw=[]
+    )

@@ -10,12 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import UsageEvent
-from health.models import Alert, AlertRule, HealthSnapshot, Task
+from health.models import Alert, AlertRule, Task
 from health.registry import SOURCES, Source
 from health.services import alert_reopen, alert_resolve, alert_snooze, health_scores_recompute
 from tests.factories import AccountFactory
 
-from .conftest import only_measures, set_score
+from .conftest import only_measures, past_snapshot, set_score
 
 RED_RULE = "Health turned red"
 
@@ -31,7 +31,6 @@ def test_defaults_after_migrate(db):
         "Detractor answer",
         "Onboarding milestone overdue",
         "Promoter answer",
-        "Usage up 50%",
     }
     assert AlertRule.objects.count() == 10
     red = AlertRule.objects.get(name=RED_RULE)
@@ -184,8 +183,8 @@ def test_score_dropped_n_points_in_7_days(alice, touch_card):
     _activate("Score dropped 15 points in a week")
     today = timezone.localdate()
     falling, steady = AccountFactory(owner=alice), AccountFactory(owner=alice)
-    HealthSnapshot.objects.create(account=falling, day=today - dt.timedelta(days=7), score=85, grade="green")
-    HealthSnapshot.objects.create(account=steady, day=today - dt.timedelta(days=7), score=84, grade="green")
+    past_snapshot(falling, today - dt.timedelta(days=7), 85, "green")
+    past_snapshot(steady, today - dt.timedelta(days=7), 84, "green")
     set_score(falling, 70)  # -15
     set_score(steady, 70)  # -14
     health_scores_recompute()
@@ -195,12 +194,15 @@ def test_score_dropped_n_points_in_7_days(alice, touch_card):
 
 def test_usage_fell_n_percent_week_over_week_and_usage_up_opportunity(alice, touch_card):
     _activate("Usage fell 50% week over week")
+    _activate("Usage up 50%")
     now = timezone.now()
-    falling, growing = AccountFactory(owner=alice), AccountFactory(owner=alice)
-    set_score(falling, 90)
-    set_score(growing, 90)
+    falling, growing, small = (AccountFactory(owner=alice) for _ in range(3))
+    for account in (falling, growing, small):
+        set_score(account, 90)
     events = [(falling, d) for d in [1, 2, 8, 8.5, 9, 10, 11, 12]]  # 2 this week, 6 the week before
-    events += [(growing, d) for d in [1, 2, 3, 4, 5, 6, 20, 40]]  # 7 in 30 days, 1 the 30 before
+    events += [(growing, 1 + i * 0.9) for i in range(30)]  # 30 in the last 30 days
+    events += [(growing, 31 + i * 1.4) for i in range(20)]  # 20 the 30 days before: +50%
+    events += [(small, d) for d in [1, 2, 3, 4, 5, 6, 40]]  # +600%, but from 1 event
     UsageEvent.objects.bulk_create(
         UsageEvent(account=a, name="x", occurred_at=now - dt.timedelta(days=d)) for a, d in events
     )
@@ -209,7 +211,10 @@ def test_usage_fell_n_percent_week_over_week_and_usage_up_opportunity(alice, tou
     assert [(a.rule.name, a.details) for a in alerts_of(falling)] == [
         ("Usage fell 50% week over week", "Usage -67% on the week before.")
     ]
-    assert [(a.rule.name, a.rule.is_opportunity) for a in alerts_of(growing)] == [("Usage up 50%", True)]
+    assert [(a.rule.name, a.rule.is_opportunity, a.details) for a in alerts_of(growing)] == [
+        ("Usage up 50%", True, "Usage +50% over the last 30 days against the 30 before.")
+    ]
+    assert alerts_of(small) == []  # too few events to call it growth
 
 
 def test_renewal_within_n_days_while_not_green(alice, touch_card):

@@ -8,11 +8,13 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import UsageEvent
+from accounts.services import mrr_movement_record
+from health import registry
 from health.models import Measure, Task
-from health.registry import MEASURES, provided_signals
+from health.registry import MEASURES
 from health.scoring import measure_score
-from health.selectors import scores_compute
-from tests.factories import AccountFactory, ContactFactory, MrrMovementFactory
+from health.selectors import missing_sources, scores_compute
+from tests.factories import AccountFactory, ContactFactory
 
 from .conftest import default_card
 
@@ -51,13 +53,24 @@ def test_default_scorecard_has_every_measure_with_its_documented_thresholds(db):
     assert sum(m.weight for m in measures.values()) == 100
 
 
-def test_survey_and_onboarding_measures_have_no_source_yet():
-    provided = provided_signals()
+BUILT_IN = ("usage", "contacts", "touchpoints", "revenue", "renewal", "tasks")
+
+
+def test_built_in_sources_leave_survey_and_onboarding_measures_to_their_apps(monkeypatch):
+    monkeypatch.setattr(registry, "SOURCES", {k: v for k, v in registry.SOURCES.items() if k in BUILT_IN})
+    provided = registry.provided_signals()
     for key in ("nps_latest", "nps_avg_12m", "csat", "ces", "onboarding_progress"):
         assert key not in provided
     for key in ("days_since_usage", "active_users", "usage_trend", "overdue_tasks", "days_since_touch"):
         assert key in provided
     assert {"mrr_trend", "renewal_proximity"} <= provided
+    assert set(missing_sources()) == {
+        "Latest NPS answer",
+        "NPS answers, 12-month average",
+        "CSAT",
+        "CES",
+        "Onboarding progress against plan",
+    }
 
 
 def _events(account, contact, days_ago: list[float], now):
@@ -128,15 +141,15 @@ def test_days_since_touch_from_the_last_touch_or_contract_start(db):
 
 def test_mrr_trend_over_90_days(db):
     today = timezone.localdate()
-    shrinking = AccountFactory()
-    MrrMovementFactory(
+    shrinking = AccountFactory(contract_start=today - dt.timedelta(days=200))
+    mrr_movement_record(
         account=shrinking, kind="new", date=today - dt.timedelta(days=200), amount=Decimal("1000")
     )
-    MrrMovementFactory(
-        account=shrinking, kind="contraction", date=today - dt.timedelta(days=10), amount=Decimal("-250")
+    mrr_movement_record(
+        account=shrinking, kind="contraction", date=today - dt.timedelta(days=10), amount=Decimal("250")
     )
-    young = AccountFactory()
-    MrrMovementFactory(account=young, kind="new", date=today - dt.timedelta(days=30), amount=Decimal("500"))
+    young = AccountFactory(contract_start=today - dt.timedelta(days=30))
+    mrr_movement_record(account=young, kind="new", date=today - dt.timedelta(days=30), amount=Decimal("500"))
     signals = _signals(timezone.now()).signals
     assert signals["mrr_trend"][shrinking.pk] == pytest.approx(-25.0)
     assert young.pk not in signals["mrr_trend"]  # no MRR 90 days ago: no data

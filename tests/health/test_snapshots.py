@@ -8,10 +8,12 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from health.models import AccountHealth, HealthSnapshot
+from health.selectors import scores_compute
 from health.services import health_scores_recompute
-from tests.factories import AccountFactory
+from tests.conftest import requires_postgres
+from tests.factories import AccountFactory, UserFactory
 
-from .conftest import set_score
+from .conftest import past_snapshot, set_score
 
 
 def test_one_snapshot_per_account_and_day_and_recompute_replaces(alice, touch_card):
@@ -22,23 +24,23 @@ def test_one_snapshot_per_account_and_day_and_recompute_replaces(alice, touch_ca
     health_scores_recompute()
     snapshot = HealthSnapshot.objects.get(account=account)
     assert (snapshot.day, snapshot.score, snapshot.grade) == (timezone.localdate(), 35, "red")
-    assert snapshot.measures == {"days_since_touch": [65.0, 35.0, 10, 35.0]}
-    assert snapshot.scorecard == touch_card
+    assert snapshot.raw == [65.0]
+    assert snapshot.measures == {"days_since_touch": [65.0, 35.0, 10, 35.0]}  # raw, score, weight, points
+    assert snapshot.card_version.scorecard == touch_card
+    assert snapshot.card_version.config["measures"] == [["days_since_touch", 10, 100.0, 0.0]]
 
 
 def test_database_refuses_a_second_snapshot_for_the_same_day(alice_account):
-    HealthSnapshot.objects.create(account=alice_account, day=dt.date(2026, 1, 5), score=50, grade="yellow")
+    past_snapshot(alice_account, dt.date(2026, 1, 5), 50, "yellow")
     with pytest.raises(IntegrityError):
-        HealthSnapshot.objects.create(
-            account=alice_account, day=dt.date(2026, 1, 5), score=51, grade="yellow"
-        )
+        past_snapshot(alice_account, dt.date(2026, 1, 5), 51, "yellow")
 
 
 def test_current_health_row_has_score_grade_and_changes_over_7_and_30_days(alice, touch_card):
     account = AccountFactory(owner=alice)
     today = timezone.localdate()
-    HealthSnapshot.objects.create(account=account, day=today - dt.timedelta(days=7), score=80, grade="green")
-    HealthSnapshot.objects.create(account=account, day=today - dt.timedelta(days=30), score=95, grade="green")
+    past_snapshot(account, today - dt.timedelta(days=7), 80, "green")
+    past_snapshot(account, today - dt.timedelta(days=30), 95, "green")
     AccountHealth.objects.create(account=account, day=today - dt.timedelta(days=1), score=78, grade="green")
     set_score(account, 62)
     health_scores_recompute()
@@ -81,3 +83,22 @@ def test_recompute_is_set_based(alice, touch_card, django_assert_max_num_queries
         report = health_scores_recompute()
     assert report.accounts == 43 and report.scored == 43
     assert HealthSnapshot.objects.count() == 43 and AccountHealth.objects.count() == 43
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_batches_fetched_in_parallel_score_like_one_pass(touch_card):
+    """On PostgreSQL outside a transaction, the next batch's queries run in a second connection
+    while a batch is written: the result is the same as scoring everything in one pass."""
+    owner = UserFactory()
+    accounts = [AccountFactory(owner=owner) for _ in range(25)]
+    for i, account in enumerate(accounts):
+        set_score(account, (i * 37) % 101)
+    report = health_scores_recompute(batch_size=6)
+    assert report.accounts == report.scored == 25
+    assert "fetch (in the background)" in report.timings
+    expected = scores_compute(day=timezone.localdate(), as_of=timezone.now()).results
+    stored = dict(HealthSnapshot.objects.values_list("account_id", "score"))
+    assert stored == {aid: result.score for aid, result in expected.items()}
+    assert AccountHealth.objects.count() == 25
+    assert report.alerts_opened == sum(1 for r in expected.values() if r.grade == "red")

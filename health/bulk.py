@@ -1,0 +1,115 @@
+"""Bulk writes for the nightly recompute: COPY on PostgreSQL, batched INSERT ... ON CONFLICT elsewhere.
+
+100,000 snapshots a night go in with COPY, straight into the table (today's rows of those
+accounts are deleted first in the same transaction, so recomputing replaces them); the
+current-health rows go through a temporary table and one INSERT ... ON CONFLICT DO UPDATE.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Model
+
+BATCH = 2000  # rows per statement on the ORM path
+COPY_CHUNK = 2000  # rows per write to the COPY stream
+
+
+def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def json_list(values: list[Any]) -> str:
+    """A flat list of numbers (or nulls) as JSON: a snapshot's raw values."""
+    return "[" + ",".join("null" if v is None else repr(v) for v in values) + "]"
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _text(value: Any) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value).translate(_ESCAPES)
+
+
+def _columns(model: type[Model], columns: list[str]) -> list[str]:
+    return [model._meta.get_field(name).column for name in columns]
+
+
+def replace_day_rows(
+    model: type[Model], columns: list[str], rows: list[tuple], *, day: dt.date, json_columns=frozenset()
+) -> None:
+    """Write rows keyed by (account_id, day), replacing the day's rows of the same accounts.
+    Call inside a transaction."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        upsert(model, columns, rows, unique=["account", "day"])
+        return
+    names = _columns(model, columns)
+    table = model._meta.db_table
+    ids = [row[0] for row in rows]
+    json_at = {i for i, name in enumerate(columns) if name in json_columns}
+    with connection.cursor() as cursor:
+        for chunk in _chunks(ids, 10_000):
+            delete = f'DELETE FROM "{table}" WHERE "day" = %s AND "account_id" = ANY(%s)'  # noqa: S608
+            cursor.execute(delete, [day, list(chunk)])
+        quoted = ", ".join(f'"{name}"' for name in names)
+        with cursor.cursor.copy(f'COPY "{table}" ({quoted}) FROM STDIN') as copy:
+            for chunk in _chunks(rows, COPY_CHUNK):
+                lines = []
+                for row in chunk:
+                    cells = [
+                        json_list(value) if i in json_at and value is not None else _text(value)
+                        for i, value in enumerate(row)
+                    ]
+                    lines.append("\t".join(cells))
+                copy.write("\n".join(lines) + "\n")
+
+
+def upsert(model: type[Model], columns: list[str], rows: list[tuple], *, unique: list[str]) -> None:
+    """Insert rows (tuples in ``columns`` order, attribute names), replacing those that clash on
+    ``unique``. PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO UPDATE.
+    Elsewhere: batched INSERT ... ON CONFLICT through the ORM."""
+    if not rows:
+        return
+    meta = model._meta
+    unique_columns = [meta.get_field(name).column for name in unique]
+    if connection.vendor != "postgresql":
+        objects = [model(**dict(zip(columns, row, strict=True))) for row in rows]
+        update = [meta.get_field(c).name for c in columns if meta.get_field(c).column not in unique_columns]
+        for batch in _chunks(objects, BATCH):
+            with transaction.atomic():
+                model.objects.bulk_create(
+                    batch, update_conflicts=True, unique_fields=unique, update_fields=update
+                )
+        return
+    names = _columns(model, columns)
+    quoted = ", ".join(f'"{name}"' for name in names)
+    temp = f"tmp_upsert_{meta.db_table}"
+    assignments = ", ".join(f'"{n}" = EXCLUDED."{n}"' for n in names if n not in unique_columns)
+    conflict = ", ".join(f'"{n}"' for n in unique_columns)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f'CREATE TEMPORARY TABLE "{temp}" AS SELECT {quoted} FROM "{meta.db_table}" WITH NO DATA'  # noqa: S608
+        )
+        with cursor.cursor.copy(f'COPY "{temp}" ({quoted}) FROM STDIN') as copy:
+            for chunk in _chunks(rows, COPY_CHUNK):
+                copy.write("".join("\t".join(_text(v) for v in row) + "\n" for row in chunk))
+        cursor.execute(
+            f'INSERT INTO "{meta.db_table}" ({quoted}) SELECT {quoted} FROM "{temp}" '  # noqa: S608
+            f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
+        )
+        cursor.execute(f'DROP TABLE "{temp}"')
