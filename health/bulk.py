@@ -64,8 +64,12 @@ def replace_day_rows(
     json_at = {i for i, name in enumerate(columns) if name in json_columns}
     with connection.cursor() as cursor:
         for chunk in _chunks(ids, 10_000):
-            delete = f'DELETE FROM "{table}" WHERE "day" = %s AND "account_id" = ANY(%s)'  # noqa: S608
-            cursor.execute(delete, [day, list(chunk)])
+            # a join, not "= ANY(array)": that compares every row with the whole array
+            delete = (
+                f'DELETE FROM "{table}" AS t USING unnest(%s::bigint[]) AS ids(id) '  # noqa: S608
+                'WHERE t."day" = %s AND t."account_id" = ids.id'
+            )
+            cursor.execute(delete, [list(chunk), day])
         quoted = ", ".join(f'"{name}"' for name in names)
         with cursor.cursor.copy(f'COPY "{table}" ({quoted}) FROM STDIN') as copy:
             for chunk in _chunks(rows, COPY_CHUNK):

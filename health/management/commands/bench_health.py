@@ -6,8 +6,9 @@ active contacts in the last 30 days), fetched into this process. The recompute i
 every source's grouped queries, the scoring in Python, the snapshot and current-health upserts and
 the alert rules. It then runs again on the first 10,000 accounts to show how time grows with size.
 
-It writes today's snapshots, like the nightly job (idempotent: recomputing replaces them). Seed a
-scratch database first, e.g.::
+It writes today's snapshots, like the nightly job, and before each timed run puts the day back to
+how the nightly job finds it: no snapshots for today yet, history 7 and 30 days back, tables
+vacuumed (not timed). Run it on a scratch database, e.g.::
 
     createdb -h 127.0.0.1 -U postgres cs_health
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cs_health ./manage.py migrate
@@ -26,6 +27,7 @@ from django.utils import timezone
 
 from accounts.models import Account, UsageEvent
 from health import services
+from health.models import HealthSnapshot
 from health.sources import USAGE_WINDOW_DAYS
 
 FLOOR_SQL = """
@@ -103,18 +105,52 @@ class Command(BaseCommand):
                 f"floor growth {results[big]['floor'] / results[small]['floor']:.1f}x"
             )
 
+    def _history(self) -> None:
+        """Snapshots 7 and 30 days ago, as a running install has (the nightly job reads them for the
+        7- and 30-day changes): today's scores copied back, once."""
+        today = timezone.localdate()
+        if not HealthSnapshot.objects.filter(day=today).exists():
+            services.health_scores_recompute(evaluate_alerts=False)
+        for days in (7, 30):
+            day = today - dt.timedelta(days=days)
+            if HealthSnapshot.objects.filter(day=day).exists():
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO health_healthsnapshot (account_id, day, card_version_id, score, "
+                    "uncapped_score, capped_by, grade, raw, computed_at) SELECT account_id, %s, "
+                    "card_version_id, GREATEST(0, LEAST(100, score + (account_id %% 21) - 10)), "
+                    "uncapped_score, capped_by, grade, raw, computed_at FROM health_healthsnapshot "
+                    "WHERE day = %s",
+                    [day, today],
+                )
+
+    def _fresh_day(self, max_id: int | None) -> None:
+        """Make today look like it does when the nightly job starts: no snapshots for today yet and
+        no dead rows from earlier runs of this benchmark (VACUUM is not timed)."""
+        today = timezone.localdate()
+        rows = HealthSnapshot.objects.filter(day=today)
+        if max_id is not None:
+            rows = rows.filter(account_id__lte=max_id)
+        rows._raw_delete(rows.db)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE health_healthsnapshot")
+            cursor.execute("VACUUM ANALYZE health_accounthealth")
+
     def _run(self, n: int, total: int, repeat: int) -> dict[str, float]:
         max_id = None
         accounts = None
         if n < total:
             max_id = Account.objects.order_by("pk").values_list("pk", flat=True)[n - 1]
             accounts = Account.objects.filter(pk__lte=max_id)
+        self._history()
         now = timezone.now()
         _floor(now, max_id)  # warm the cache
         floors = [_floor(now, max_id) for _ in range(max(1, repeat))]
         floor = min(seconds for seconds, _rows in floors)
         recomputes = []
         for _ in range(max(1, repeat)):
+            self._fresh_day(max_id)
             started = time.perf_counter()
             report = services.health_scores_recompute(accounts=accounts)
             recomputes.append((time.perf_counter() - started, report))
