@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from feedback.selectors import account_feedback
 from health.views import account_health_context
 from team.decorators import role_required
 
@@ -151,6 +152,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if request.user.sees_all_accounts
         else None,
         **account_health_context(request, account),  # score, why, trend, alerts, tasks
+        "feedback": account_feedback(account=account),  # latest NPS/CSAT/CES and recent answers
     }
     return render(request, "accounts/detail.html", context)
 

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
+from feedback import api as feedback_api
 
 from . import views
 from .exceptions import json_not_found
@@ -22,6 +23,10 @@ router.register("contacts", accounts_api.ContactViewSet, basename="contact")
 router.register("mrr-movements", accounts_api.MrrMovementViewSet, basename="mrr-movement")
 router.register("touchpoints", accounts_api.TouchpointViewSet, basename="touchpoint")
 router.register("usage-events", accounts_api.UsageEventViewSet, basename="usage-event")
+router.register("surveys", feedback_api.SurveyViewSet, basename="survey")
+router.register("survey-campaigns", feedback_api.CampaignViewSet, basename="survey-campaign")
+router.register("survey-invitations", feedback_api.InvitationViewSet, basename="survey-invitation")
+router.register("survey-responses", feedback_api.ResponseViewSet, basename="survey-response")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

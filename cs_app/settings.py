@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "accounts",
     "health",
     "api",
+    "feedback",
 ]
 
 MIDDLEWARE = [
@@ -249,6 +250,8 @@ SPECTACULAR_SETTINGS = {
         "TouchpointKindEnum": "accounts.models.TouchpointKind",
         "ContactRoleEnum": "accounts.models.ContactRole",
         "SyncStatusEnum": ["created", "updated", "unchanged", "rejected"],
+        "SurveyKindEnum": "feedback.models.SurveyKind",
+        "QuestionKindEnum": "feedback.models.QuestionKind",
     },
 }
 CELERY_BEAT_SCHEDULE["api-idempotency-purge"] = {
@@ -310,3 +313,8 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # The preview and the confirm step may reach different web processes: keep the upload in the
 # shared cache, not in one machine's temporary folder.
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+# Surveys (issue 6): due rounds, reminders, stale claims and stalled senders, every minute.
+CELERY_BEAT_SCHEDULE["feedback-tick"] = {
+    "task": "feedback.tasks.feedback_tick_task",
+    "schedule": 60,
+}

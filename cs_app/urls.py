@@ -8,5 +8,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("health.urls")),
     path("api/", include("api.urls")),
+    path("feedback/", include("feedback.urls")),
+    path("s/", include("feedback.public_urls")),
     path("admin/", admin.site.urls),
 ]
