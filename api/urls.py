@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
+from dashboards import api as dashboards_api
 from feedback import api as feedback_api
 
 from . import views
@@ -42,5 +43,6 @@ urlpatterns = [
         name="root",
     ),
     path("v1/", include(router.urls)),
+    path("v1/metrics/", include(dashboards_api.urlpatterns)),  # every dashboard figure (issue 8)
     re_path(r"^[\s\S]*$", json_not_found),  # unknown /api/ addresses answer JSON, not an HTML page
 ]

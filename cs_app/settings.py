@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "health",
     "api",
     "feedback",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -115,7 +116,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "team:login"
-LOGIN_REDIRECT_URL = "accounts:portfolio"
+LOGIN_REDIRECT_URL = "dashboards:home"
 LOGOUT_REDIRECT_URL = "team:login"
 
 # Login throttling (django-axes): lock a username+IP pair after repeated failures.
@@ -135,9 +136,17 @@ USE_I18N = True
 USE_TZ = True
 
 REPORTING_CURRENCY = env.str("CS_REPORTING_CURRENCY", default="USD")
+# Dashboards (issue 8): what lifetime value assumes; managers may override both per request.
+METRICS_GROSS_MARGIN = env.float("CS_METRICS_GROSS_MARGIN", default=0.80)  # share of revenue kept
+METRICS_MONTHLY_DISCOUNT_RATE = env.float("CS_METRICS_MONTHLY_DISCOUNT_RATE", default=0.01)
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # Chart.js for the dashboards, installed from npm by ./run (package.json): served as
+    # static/vendor/chart.js/, never from a CDN. Only its dist folder, not all of node_modules.
+    ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -3,9 +3,10 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="accounts:portfolio", permanent=False), name="home"),
+    path("", RedirectView.as_view(pattern_name="dashboards:home", permanent=False), name="home"),
     path("", include("team.urls")),
     path("accounts/", include("accounts.urls")),
+    path("dashboard/", include("dashboards.urls")),
     path("", include("health.urls")),
     path("api/", include("api.urls")),
     path("feedback/", include("feedback.urls")),

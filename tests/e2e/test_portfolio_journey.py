@@ -44,6 +44,8 @@ def test_csm_filters_sorts_opens_logs_touchpoint_and_goes_back(page, portfolio):
     account = portfolio.owned_accounts.get(name="Alice Co 1")
     ContactFactory(account=account, name="Dana Decider", role="decision_maker")
     log_in(page, portfolio.email, PASSWORD)
+    page.get_by_role("link", name="My portfolio").click()
+    page.wait_for_url(re.compile(r"/accounts/$"))
     assert "Bob Only Co" not in page.content()
     assert row_names(page) == ["Alice Co 0", "Alice Co 1", "Alice Co 2", "Alice Co 3"]
 
@@ -101,6 +103,7 @@ def test_touchpoint_error_shows_next_to_the_field(page, portfolio):
 def test_portfolio_on_a_phone(page, portfolio):
     page.set_viewport_size({"width": 390, "height": 844})
     log_in(page, portfolio.email, PASSWORD)
+    page.goto("/accounts/")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"page scrolls sideways on a phone ({width}px)"
     assert page.locator("table.portfolio tbody tr").first.is_visible()

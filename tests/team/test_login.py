@@ -8,10 +8,11 @@ from tests.factories import PASSWORD
 LOGIN = reverse("team:login")
 
 
-def test_login_with_email_lands_on_portfolio(client, alice):
+def test_login_with_email_lands_on_my_dashboard(client, alice):
     response = client.post(LOGIN, {"username": "Alice@Staff.Example", "password": PASSWORD}, follow=True)
-    assert response.redirect_chain[-1][0] == reverse("accounts:portfolio")
-    assert "My portfolio" in response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("dashboards:home")
+    html = response.content.decode()
+    assert "My dashboard" in html and "My portfolio" in html
 
 
 def test_manager_lands_on_all_accounts(client, carol):
