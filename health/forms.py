@@ -61,8 +61,8 @@ class PlaybookApplyForm(forms.Form):
     def __init__(self, *args, playbooks=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["playbook"].queryset = Playbook.objects.filter(is_active=True).order_by("name")
-        if playbooks is not None:  # already loaded: render without another query
-            self.fields["playbook"].choices = [(p.pk, p.name) for p in playbooks]
+        if playbooks is not None:  # (id, name) already loaded: render without another query
+            self.fields["playbook"].choices = list(playbooks)
 
 
 class AlertResolveForm(forms.Form):

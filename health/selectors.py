@@ -17,7 +17,7 @@ from accounts.models import Account
 from accounts.selectors import mrr_by_account_on
 from team.models import Role, User
 
-from .models import Alert, AlertStatus, Grade, HealthSnapshot, Scorecard, Task, TaskStatus
+from .models import Alert, AlertStatus, Grade, HealthSnapshot, Playbook, Scorecard, Task, TaskStatus
 from .registry import CAPS, MEASURES, ScoringContext, Signals, collect_signals, provided_signals
 from .scoring import CapConfig, CardConfig, MeasureConfig, Result, Scorer, roc_auc
 
@@ -273,7 +273,12 @@ def account_health(*, account: Account, today: dt.date | None = None, days: int 
 
 
 def account_alerts(*, account: Account, limit: int = 10) -> list[Alert]:
-    """Open and snoozed alerts of the account, newest first. One query."""
+    """Open and snoozed alerts of the account, newest first. One query, or none when the account's
+    timeline has just been read (its first page brings them along)."""
+    from .timeline import OPEN_ALERTS_ATTR
+
+    if hasattr(account, OPEN_ALERTS_ATTR):
+        return getattr(account, OPEN_ALERTS_ATTR)[:limit]
     return list(
         Alert.objects.filter(account=account)
         .exclude(status=AlertStatus.RESOLVED)
@@ -289,6 +294,11 @@ def account_tasks(*, account: Account, limit: int = 10) -> list[Task]:
         .select_related("owner")
         .order_by("due_date", "-priority", "pk")[:limit]
     )
+
+
+def active_playbooks() -> list[tuple[int, str]]:
+    """(id, name) of the active playbooks, for the "apply a playbook" menu. One query."""
+    return list(Playbook.objects.filter(is_active=True).order_by("name").values_list("pk", "name"))
 
 
 def missing_sources() -> list[str]:

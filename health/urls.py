@@ -11,6 +11,7 @@ urlpatterns = [
     path("tasks/<int:pk>/reassign/", views.task_reassign, name="task_reassign"),
     path("health/accounts/<int:pk>/tasks/", views.task_create, name="task_create"),
     path("health/accounts/<int:pk>/playbook/", views.playbook_apply, name="playbook_apply"),
+    path("health/accounts/<int:pk>/playbooks/", views.playbook_menu, name="playbook_menu"),
     path("health/alerts/<int:pk>/snooze/", views.alert_snooze, name="alert_snooze"),
     path("health/alerts/<int:pk>/resolve/", views.alert_resolve, name="alert_resolve"),
     path("health/alerts/<int:pk>/reopen/", views.alert_reopen, name="alert_reopen"),

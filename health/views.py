@@ -31,7 +31,7 @@ from .forms import (
     TaskCreateForm,
     snooze_choices,
 )
-from .models import Alert, Playbook, Task
+from .models import Alert, Task
 
 INBOX_PAGE_SIZE = 50
 
@@ -51,14 +51,13 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
 
 
 def account_health_context(request: HttpRequest, account: Account) -> dict:
-    """What the account 360 shows about health: score, why, trend, alerts, tasks. Four queries."""
-    playbooks = list(Playbook.objects.filter(is_active=True).order_by("name").only("pk", "name"))
+    """What the account 360 shows about health: score, why, trend, alerts, tasks. Two queries (the
+    alerts come with the timeline's first page; the playbook menu loads when it is opened)."""
     return {
         "health": selectors.account_health(account=account),
         "health_alerts": selectors.account_alerts(account=account),
         "health_tasks": selectors.account_tasks(account=account),
         "task_form": TaskCreateForm(initial={"due_date": timezone.localdate() + dt.timedelta(days=3)}),
-        "playbook_form": PlaybookApplyForm(playbooks=playbooks) if playbooks else None,
         "snooze_choices": snooze_choices(),
         "resolve_form": AlertResolveForm(),
     }
@@ -89,6 +88,20 @@ def task_create(request: HttpRequest, pk: int) -> HttpResponse:
             % {"errors": "; ".join(f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items())},
         )
     return redirect(reverse("accounts:detail", args=[account.pk]) + "#health-tasks")
+
+
+@role_required
+@require_GET
+def playbook_menu(request: HttpRequest, pk: int) -> HttpResponse:
+    """The "apply a playbook" form: a partial when the account page opens it, a page without JS."""
+    account = _visible_account(request, pk)
+    playbooks = selectors.active_playbooks()
+    context = {
+        "account": account,
+        "playbook_form": PlaybookApplyForm(playbooks=playbooks) if playbooks else None,
+    }
+    template = "health/playbook_menu.html#menu" if request.htmx else "health/playbook_menu.html"
+    return render(request, template, context)
 
 
 @role_required

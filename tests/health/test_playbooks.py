@@ -93,3 +93,16 @@ def test_apply_and_add_tasks_from_the_account_page(client, alice, bob, alice_acc
     )
     assert "Could not add the task" in response.content.decode()
     assert Task.objects.filter(account=alice_account).count() == 3
+
+
+def test_playbook_menu_loads_on_demand_as_partial_or_page(client, alice, bob, alice_account):
+    url = reverse("health:playbook_menu", args=[alice_account.pk])
+    client.force_login(alice)
+    partial = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in partial and "Save an at-risk account" in partial and "Apply playbook" in partial
+    page = client.get(url).content.decode()
+    assert "<html" in page and "Turn a promoter into an advocate" in page
+    detail = client.get(reverse("accounts:detail", args=[alice_account.pk])).content.decode()
+    assert f'hx-get="{url}"' in detail  # the account page loads the menu when it is opened
+    client.force_login(bob)
+    assert client.get(url).status_code == 404
