@@ -494,7 +494,12 @@ def breakdown_table(report: Report, params: dict) -> Table:
         ],
         rows=rows,
         empty=_("No accounts with revenue history in this scope: no data."),
-        chart={"type": "bar", "series": ["logo_churn", "nrr", "grr"], "percent": True},
+        chart={
+            "type": "bar",
+            "series": ["logo_churn", "net_revenue_churn"],
+            "percent": True,
+            "palette": ["#c0392b", "#2451c7"],
+        },
         css="wide",
     )
 
@@ -795,7 +800,12 @@ def renewal_table(
             Column("unscored", _("No score"), "int"),
         ],
         rows=rows,
-        chart={"type": "bar", "series": ["mrr", "mrr_at_risk"], "currency": _currency()},
+        chart={
+            "type": "bar",
+            "series": ["mrr", "mrr_at_risk"],
+            "currency": _currency(),
+            "palette": ["#2451c7", "#c0392b"],
+        },
     )
 
 

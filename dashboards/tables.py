@@ -124,10 +124,11 @@ class Table:
         return response
 
 
-def _raw(value: Any, column: Column) -> str:
-    """The number behind a cell, for charts and for anyone reading the page's markup."""
+def _raw(value: Any, column: Column) -> str | None:
+    """The number behind a cell, for charts and for anyone reading the page's markup (none
+    for "no data")."""
     if value is None:
-        return ""
+        return None
     if column.kind in ("pct", "pct2", "pp"):
         return f"{float(value) * 100:.4f}"
     if isinstance(value, Decimal):

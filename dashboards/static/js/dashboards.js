@@ -86,6 +86,15 @@
       }
     });
     var fmt = formatter(config);
+    // Start the axis a little below the lowest level the bars reach, so that steps of a few
+    // percent of the MRR stay visible next to the two totals.
+    var lowest = Math.min.apply(null, bars.map(function (b) { return Math.max(b[0], b[1]); }).concat(
+      bars.slice(1, last).map(function (b) { return Math.min(b[0], b[1]); })));
+    var axis = { ticks: { callback: fmt } };
+    if (lowest > 0) {
+      var step = Math.pow(10, Math.floor(Math.log10(lowest)));
+      axis.min = Math.max(0, Math.floor(lowest * 0.9 / step) * step);
+    }
     return {
       type: "bar",
       data: { labels: data.labels, datasets: [{ label: data.series[0].label, data: bars, backgroundColor: colors, borderRadius: 3 }] },
@@ -94,7 +103,7 @@
           legend: { display: false },
           tooltip: { callbacks: { label: function (ctx) { return fmt(amounts[ctx.dataIndex] || 0); } } }
         },
-        scales: { y: { ticks: { callback: fmt } } }
+        scales: { y: axis }
       }
     };
   }
@@ -103,8 +112,9 @@
     var fmt = formatter(config);
     var type = config.type === "line" ? "line" : config.type === "doughnut" ? "doughnut" : "bar";
     var grades = config.colors === "grades" ? data.rows.map(gradeOf) : null;
+    var palette = config.palette || PALETTE;
     var datasets = data.series.map(function (s, n) {
-      var color = PALETTE[n % PALETTE.length];
+      var color = palette[n % palette.length];
       var dataset = { label: s.label, data: s.data };
       if (grades) {
         var shade = data.series.length > 1 && n === 0 ? 0.45 : 1;
