@@ -1,0 +1,30 @@
+"""Tier history on the account timeline (registered with accounts.selectors.timeline_source).
+
+Points have their own ledger page; one source keeps the account 360 within its query budget."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils.translation import gettext as _
+
+from accounts.models import Account, Tier
+from accounts.selectors import Cursor, TimelineEntry, _before, timeline_source
+
+from .models import TierChange
+
+
+@timeline_source("tier")
+def tier_changes(account: Account, cursor: Cursor | None, limit: int) -> Iterable[TimelineEntry]:
+    rows = TierChange.objects.filter(account=account).filter(_before(cursor, "tier", "changed_at", "id"))
+    labels = dict(Tier.choices)
+    for change in rows.order_by("-changed_at", "-id")[:limit]:
+        yield TimelineEntry(
+            kind="tier",
+            occurred_at=change.changed_at,
+            key=change.pk,
+            title=_("Tier: %(old)s → %(new)s")
+            % {"old": labels[change.from_tier], "new": labels[change.to_tier]},
+            body=change.reason,
+            icon="tier",
+        )
