@@ -166,6 +166,25 @@ class HealthSnapshotAdmin(admin.ModelAdmin):
     raw_id_fields = ("account",)
     list_select_related = ("account",)
     show_full_result_count = False
+    fields = ("account", "day", "score", "uncapped_score", "capped_by", "grade", "explained", "computed_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("Measures: raw value, score, weight, points"))
+    def explained(self, obj):
+        rows = (
+            (
+                MEASURES[key].label if key in MEASURES else key,
+                _("no data") if raw is None else f"{raw:g} {MEASURES[key].unit if key in MEASURES else ''}",
+                "—" if score is None else f"{score:g}",
+                weight,
+                "—" if points is None else f"{points:g}",
+            )
+            for key, (raw, score, weight, points) in obj.measures.items()
+        )
+        return format_html(
+            "<table><tbody>{}</tbody></table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
 
     def has_add_permission(self, request):
         return False
