@@ -709,6 +709,10 @@ def cohort_tables(rows: list[CohortRow], params: dict) -> list[Table]:
         logo = [label, row.signed, row.base_accounts]
         revenue = [label, row.signed, row.base_mrr]
         for k in range(months):
+            if row.cells[k][0] is None:  # not reached yet: left blank
+                logo.append(Cell(None, html="", css="future"))
+                revenue.append(Cell(None, html="", css="future"))
+                continue
             lv, rv = row.logo(k), row.revenue(k)
             logo.append(Cell(lv, css=_heat(lv)))
             revenue.append(Cell(rv, css=_heat(rv)))
@@ -717,7 +721,7 @@ def cohort_tables(rows: list[CohortRow], params: dict) -> list[Table]:
     note = _(
         "Cohort: accounts whose contract started that month. Base: those of them active at the end of that "
         "month. Month k: the end of the k-th month after it (month 0 is the signup month itself). Blank: "
-        "not reached yet, or no base (no data)."
+        "not reached yet; no data: no account of the cohort was active at the end of its signup month."
     )
     return [
         Table(

@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.db import connection
 from django.db.models import (
     Case,
@@ -619,8 +619,9 @@ def leadership_report(
     dimension: Dimension | None = None,
 ) -> Report:
     """Every headline figure for the period and the one before, and (with ``dimension``) the
-    same figures for each slice. Four queries (plus one for owner names, and the onboarding
-    part's own for time-to-value), whatever the number of accounts."""
+    same figures for each slice. Three queries (revenue, survey answers, acquisition costs;
+    plus one for owner names and the onboarding part's own for time-to-value), whatever the
+    number of accounts."""
     previous = period.previous()
     windows = _windows(period, previous)
     current_by: dict[Any, Figures] = defaultdict(Figures)
@@ -1106,6 +1107,8 @@ class Desk:
 
 
 DETRACTOR_DAYS = 30
+# An unhappy answer: an NPS detractor (0-6), a CSAT of 1-2, a CES of 1-3.
+UNHAPPY = Q(kind="nps", score__lte=6) | Q(kind="csat", score__lte=2) | Q(kind="ces", score__lte=3)
 
 
 def desk(*, user: User, today: dt.date | None = None, detractors: int = 5) -> Desk:
@@ -1135,21 +1138,23 @@ def desk(*, user: User, today: dt.date | None = None, detractors: int = 5) -> De
         recent = answers.filter(
             scope.q("account__"),
             answered_at__gte=day_start(today - dt.timedelta(DETRACTOR_DAYS)),
-        ).filter(Q(kind="nps", score__lte=6) | Q(kind="csat", score__lte=2) | Q(kind="ces", score__lte=3))
+        ).filter(UNHAPPY)
         total = recent.count()
+        with_contact = _has_field(answers, "contact")
+        rows = recent.select_related("account", *(["contact"] if with_contact else [])).order_by(
+            "-answered_at"
+        )
         found = [
             Detractor(
                 account_id=r.account_id,
                 account_name=r.account.name,
-                contact=getattr(r.contact, "name", "") if hasattr(r, "contact") else "",
+                contact=r.contact.name if with_contact and r.contact else "",
                 kind=r.kind,
                 score=r.score,
                 answered_at=r.answered_at,
                 comment=getattr(r, "comment", "") or "",
             )
-            for r in recent.select_related(
-                "account", *(["contact"] if _has_field(answers, "contact") else [])
-            ).order_by("-answered_at")[:detractors]
+            for r in rows[:detractors]
         ]
     return Desk(
         accounts=sum(g.accounts for g in grades),
@@ -1167,6 +1172,6 @@ def desk(*, user: User, today: dt.date | None = None, detractors: int = 5) -> De
 def _has_field(qs: QuerySet, name: str) -> bool:
     try:
         qs.model._meta.get_field(name)
-    except Exception:
+    except FieldDoesNotExist:
         return False
     return True
