@@ -13,5 +13,7 @@ urlpatterns = [
     path("s/", include("feedback.public_urls")),
     path("loyalty/", include("loyalty.urls")),
     path("", include("loyalty.public_urls")),  # /r/<token>/ and /rewards/<token>/, no login
+    path("loyalty/", include("loyalty.urls")),
+    path("", include("loyalty.public_urls")),  # /r/<token>/ and /rewards/<token>/, no login
     path("admin/", admin.site.urls),
 ]
