@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_POST
 from feedback.selectors import account_feedback
 from health.views import account_health_context
 from loyalty.selectors import account_loyalty_card
-from loyalty.selectors import account_loyalty_card
 from team.decorators import role_required
 
 from . import selectors, services
@@ -154,7 +153,6 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if request.user.sees_all_accounts
         else None,
         **account_health_context(request, account),  # score, why, trend, alerts, tasks
-        "loyalty": account_loyalty_card(account=account),  # points, tier, pending redemptions: one query
         "loyalty": account_loyalty_card(account=account),  # points, tier, pending redemptions: one query
         "feedback": account_feedback(account=account),  # latest NPS/CSAT/CES and recent answers
     }

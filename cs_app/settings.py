@@ -50,7 +50,6 @@ INSTALLED_APPS = [
     "feedback",
     "dashboards",
     "loyalty",
-    "loyalty",
 ]
 
 MIDDLEWARE = [
@@ -328,11 +327,6 @@ IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 CELERY_BEAT_SCHEDULE["feedback-tick"] = {
     "task": "feedback.tasks.feedback_tick_task",
     "schedule": 60,
-}
-# Loyalty (issue 7): expiry, expiry warnings and tier moves, nightly.
-CELERY_BEAT_SCHEDULE["loyalty-nightly"] = {
-    "task": "loyalty.tasks.loyalty_nightly_task",
-    "schedule": crontab(hour=3, minute=15),
 }
 # Loyalty (issue 7): expiry, expiry warnings and tier moves, nightly.
 CELERY_BEAT_SCHEDULE["loyalty-nightly"] = {

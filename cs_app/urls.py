@@ -13,7 +13,5 @@ urlpatterns = [
     path("s/", include("feedback.public_urls")),
     path("loyalty/", include("loyalty.urls")),
     path("", include("loyalty.public_urls")),  # /r/<token>/ and /rewards/<token>/, no login
-    path("loyalty/", include("loyalty.urls")),
-    path("", include("loyalty.public_urls")),  # /r/<token>/ and /rewards/<token>/, no login
     path("admin/", admin.site.urls),
 ]
