@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import path
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -273,7 +273,8 @@ class MetricsIndexView(MetricsView):
 class SummaryView(ManagerMetricsView):
     @extend_schema(
         parameters=[MetricsQuerySerializer],
-        responses={200: SummarySerializer, 403: OpenApiResponse(description="Managers and admins only.")},
+        responses=SummarySerializer,
+        description="Managers and admins only (403 for a CSM).",
         tags=["metrics"],
         summary="Every headline figure of a period and the one before",
     )
@@ -302,7 +303,8 @@ class SummaryView(ManagerMetricsView):
 class BreakdownView(ManagerMetricsView):
     @extend_schema(
         parameters=[BreakdownQuerySerializer],
-        responses={200: BreakdownSerializer, 403: OpenApiResponse(description="Managers and admins only.")},
+        responses=BreakdownSerializer,
+        description="Managers and admins only (403 for a CSM).",
         tags=["metrics"],
         summary="The period's figures for each segment, tier, plan, owner or signup cohort",
     )
@@ -335,7 +337,8 @@ class BreakdownView(ManagerMetricsView):
 class TrendView(ManagerMetricsView):
     @extend_schema(
         parameters=[MetricsQuerySerializer],
-        responses={200: TrendSerializer, 403: OpenApiResponse(description="Managers and admins only.")},
+        responses=TrendSerializer,
+        description="Managers and admins only (403 for a CSM).",
         tags=["metrics"],
         summary="The 12 months up to the period's last day, each on its own",
     )
@@ -365,7 +368,8 @@ class TrendView(ManagerMetricsView):
 class HealthView(ManagerMetricsView):
     @extend_schema(
         parameters=[MetricsQuerySerializer],
-        responses={200: HealthSerializer, 403: OpenApiResponse(description="Managers and admins only.")},
+        responses=HealthSerializer,
+        description="Managers and admins only (403 for a CSM).",
         tags=["metrics"],
         summary="Health grades on the first and last day, and the moves between grades",
     )
@@ -397,10 +401,8 @@ class HealthView(ManagerMetricsView):
 class ChurnReasonsView(ManagerMetricsView):
     @extend_schema(
         parameters=[MetricsQuerySerializer],
-        responses={
-            200: ChurnReasonsSerializer,
-            403: OpenApiResponse(description="Managers and admins only."),
-        },
+        responses=ChurnReasonsSerializer,
+        description="Managers and admins only (403 for a CSM).",
         tags=["metrics"],
         summary="Why accounts churned in the period (and the one before)",
     )
@@ -431,7 +433,8 @@ class ChurnReasonsView(ManagerMetricsView):
 class CohortsView(ManagerMetricsView):
     @extend_schema(
         parameters=[MetricsQuerySerializer],
-        responses={200: CohortsSerializer, 403: OpenApiResponse(description="Managers and admins only.")},
+        responses=CohortsSerializer,
+        description="Managers and admins only (403 for a CSM).",
         tags=["metrics"],
         summary="Logo and revenue retention by signup month over the months after it",
     )
