@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 from accounts import api as accounts_api
 from dashboards import api as dashboards_api
 from feedback import api as feedback_api
+from loyalty import api as loyalty_api
 
 from . import views
 from .exceptions import json_not_found
@@ -28,6 +29,12 @@ router.register("surveys", feedback_api.SurveyViewSet, basename="survey")
 router.register("survey-campaigns", feedback_api.CampaignViewSet, basename="survey-campaign")
 router.register("survey-invitations", feedback_api.InvitationViewSet, basename="survey-invitation")
 router.register("survey-responses", feedback_api.ResponseViewSet, basename="survey-response")
+router.register("loyalty-ledger", loyalty_api.LedgerViewSet, basename="loyalty-ledger")
+router.register("loyalty-awards", loyalty_api.AwardViewSet, basename="loyalty-award")
+router.register("rewards", loyalty_api.RewardViewSet, basename="reward")
+router.register("redemptions", loyalty_api.RedemptionViewSet, basename="redemption")
+router.register("referrals", loyalty_api.ReferralViewSet, basename="referral")
+router.register("advocacy-asks", loyalty_api.AdvocacyAskViewSet, basename="advocacy-ask")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -44,5 +51,6 @@ urlpatterns = [
     ),
     path("v1/", include(router.urls)),
     path("v1/metrics/", include(dashboards_api.urlpatterns)),  # every dashboard figure (issue 8)
+    path("v1/loyalty-metrics/", loyalty_api.ProgrammeMetricsView.as_view(), name="loyalty-metrics"),
     re_path(r"^[\s\S]*$", json_not_found),  # unknown /api/ addresses answer JSON, not an HTML page
 ]
