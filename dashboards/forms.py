@@ -8,6 +8,7 @@ import datetime as dt
 import re
 
 from django import forms
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -215,12 +216,23 @@ class DrilldownForm(forms.Form):
     list = forms.ChoiceField(choices=[(d, d) for d in DRILLDOWNS])
 
 
+PLAN_CHOICES_SECONDS = 300
+
+
 def plan_choices(user: User) -> list[str]:
-    """The plans of the accounts the user sees, for the plan filter. One query."""
-    return list(
-        Account.objects.visible_to(user)
-        .exclude(plan="")
-        .order_by("plan")
-        .values_list("plan", flat=True)
-        .distinct()
-    )
+    """The plans of the accounts the user sees, for the plan filter: one query, then kept in the
+    shared cache for five minutes (a DISTINCT over 100,000 accounts costs more than the
+    figures of a small page; a plan added since shows up in the list within five minutes, and
+    the figures themselves are never cached)."""
+    key = f"dashboards:plans:{'all' if user.sees_all_accounts else user.pk}"
+    plans = cache.get(key)
+    if plans is None:
+        plans = list(
+            Account.objects.visible_to(user)
+            .exclude(plan="")
+            .order_by("plan")
+            .values_list("plan", flat=True)
+            .distinct()
+        )
+        cache.set(key, plans, PLAN_CHOICES_SECONDS)
+    return plans

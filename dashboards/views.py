@@ -196,7 +196,10 @@ def renewals(request: HttpRequest) -> HttpResponse:
         return presenters.renewing_accounts_table(accounts, today, shows_owner=shows_owner).csv_response(
             f"renewals-{days}-days-{today}.csv"
         )
-    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(accounts, PAGE_SIZE)
+    # The window's count is already known from the summary: no second COUNT over the accounts.
+    paginator.__dict__["count"] = next(w.accounts for w in windows if w.days == days)
+    page = paginator.get_page(request.GET.get("page"))
     listing = presenters.renewing_accounts_table(page.object_list, today, shows_owner=shows_owner)
     listing.title = _("Accounts renewing in the next %(n)s days") % {"n": days}
     response = _export_or_none(request, [summary], f"renewals-{today}")

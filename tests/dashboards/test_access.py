@@ -92,3 +92,11 @@ def test_an_admin_sees_the_leadership_pages(client, dave):
     client.force_login(dave)
     assert client.get(reverse("dashboards:leadership")).status_code == 200
     assert client.get(reverse("api:metrics-summary")).status_code == 200
+
+
+def test_the_scope_is_exactly_the_accounts_a_user_may_see(alice, bob, carol, charlie, book):
+    from accounts.models import Account
+    from dashboards.selectors import Scope
+
+    for user in (alice, bob, carol, charlie):
+        assert set(Scope(user=user).accounts()) == set(Account.objects.visible_to(user))
