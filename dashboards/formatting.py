@@ -117,6 +117,8 @@ def signed(value, kind: str) -> str:
         return f"{sign}{number(magnitude * 100, 1)} pp"
     if kind == "money":
         return sign + money(magnitude)
+    if kind == "money_whole":
+        return sign + money(magnitude, whole=True)
     if kind == "int":
         return sign + integer(magnitude)
     if kind in ("number", "nps", "times"):
@@ -132,3 +134,5 @@ FORMATTERS["signed_int"] = lambda value: signed(value, "int")
 FORMATTERS["signed_number"] = lambda value: signed(value, "number")
 FORMATTERS["signed_days"] = lambda value: signed(value, "days")
 FORMATTERS["pct2"] = lambda value: percent(value, 2)
+FORMATTERS["money_whole"] = lambda value: money(value, whole=True)
+FORMATTERS["signed_money_whole"] = lambda value: signed(value, "money_whole")

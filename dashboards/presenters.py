@@ -276,16 +276,23 @@ def headline_cards(report: Report, params: dict) -> list[dict]:
             {
                 "key": key,
                 "label": d.label,
-                "kind": d.kind,
+                # a tile shows whole units of large amounts; the tables below keep the cents
+                "kind": "money_whole" if d.kind == "money" and _large(current, previous) else d.kind,
                 "current": current,
                 "previous": previous,
                 "change": change,
-                "change_kind": CHANGE_KIND[d.kind],
+                "change_kind": "signed_money_whole"
+                if d.kind == "money" and _large(current, previous)
+                else CHANGE_KIND[d.kind],
                 "trend": trend_class(d, change),
                 "href": drilldown_href(params, d.drilldown) if d.drilldown and current is not None else None,
             }
         )
     return cards
+
+
+def _large(*amounts) -> bool:
+    return any(a is not None and abs(a) >= 100_000 for a in amounts)
 
 
 def drilldown_href(params: dict, which: str) -> str:
