@@ -143,6 +143,9 @@ def account_create(
     )
     _validate_account(account)
     account.save()
+    from onboarding.services import plan_start_for_new_account  # here: onboarding imports accounts
+
+    plan_start_for_new_account(account=account)  # the segment's onboarding plan, from every entry path
     return account
 
 

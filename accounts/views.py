@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from feedback.selectors import account_feedback
 from health.views import account_health_context
 from loyalty.selectors import account_loyalty_card
+from onboarding import selectors as onboarding_selectors
 from team.decorators import role_required
 
 from . import selectors, services
@@ -155,6 +156,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **account_health_context(request, account),  # score, why, trend, alerts, tasks
         "loyalty": account_loyalty_card(account=account),  # points, tier, pending redemptions: one query
         "feedback": account_feedback(account=account),  # latest NPS/CSAT/CES and recent answers
+        "onboarding": onboarding_selectors.account_onboarding_card(account=account),  # one or two queries
     }
     return render(request, "accounts/detail.html", context)
 

@@ -12,6 +12,7 @@ from accounts import api as accounts_api
 from dashboards import api as dashboards_api
 from feedback import api as feedback_api
 from loyalty import api as loyalty_api
+from onboarding import api as onboarding_api
 
 from . import views
 from .exceptions import json_not_found
@@ -29,6 +30,9 @@ router.register("surveys", feedback_api.SurveyViewSet, basename="survey")
 router.register("survey-campaigns", feedback_api.CampaignViewSet, basename="survey-campaign")
 router.register("survey-invitations", feedback_api.InvitationViewSet, basename="survey-invitation")
 router.register("survey-responses", feedback_api.ResponseViewSet, basename="survey-response")
+router.register("onboarding-templates", onboarding_api.PlanTemplateViewSet, basename="onboarding-template")
+router.register("onboarding-plans", onboarding_api.OnboardingPlanViewSet, basename="onboarding-plan")
+router.register("onboarding-milestones", onboarding_api.MilestoneViewSet, basename="onboarding-milestone")
 router.register("loyalty-ledger", loyalty_api.LedgerViewSet, basename="loyalty-ledger")
 router.register("loyalty-awards", loyalty_api.AwardViewSet, basename="loyalty-award")
 router.register("rewards", loyalty_api.RewardViewSet, basename="reward")

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "api",
     "feedback",
     "dashboards",
+    "onboarding",
     "loyalty",
 ]
 
@@ -332,4 +333,9 @@ CELERY_BEAT_SCHEDULE["feedback-tick"] = {
 CELERY_BEAT_SCHEDULE["loyalty-nightly"] = {
     "task": "loyalty.tasks.loyalty_nightly_task",
     "schedule": crontab(hour=3, minute=15),
+}
+# Onboarding (issue 5): celebration emails whose enqueue after commit was lost, every 5 minutes.
+CELERY_BEAT_SCHEDULE["onboarding-celebrations-sweep"] = {
+    "task": "onboarding.tasks.celebrations_sweep_task",
+    "schedule": 5 * 60,
 }

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("feedback/", include("feedback.urls")),
     path("s/", include("feedback.public_urls")),
+    path("onboarding/", include("onboarding.urls")),
     path("loyalty/", include("loyalty.urls")),
     path("", include("loyalty.public_urls")),  # /r/<token>/ and /rewards/<token>/, no login
     path("admin/", admin.site.urls),
