@@ -139,8 +139,13 @@ class ChunkConnection:
             self._drop()
             raise TransientSendError(f"connection lost: {exc}"[:480]) from exc
         # Phase two: the record first, then the dot that hands the message over.
-        if not record_sent():
+        try:
+            recorded = record_sent()
+        except BaseException:
             self._drop()  # in DATA mode only closing the connection abandons the message
+            raise
+        if not recorded:
+            self._drop()
             return False
         try:
             smtp.send(b".\r\n")

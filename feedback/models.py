@@ -505,6 +505,7 @@ class Invitation(models.Model):
                 fields=["round", "id"], name="invitation_reminder_idx", condition=Q(reminder_status="queued")
             ),
             models.Index(fields=["contact", "sent_at"], name="invitation_contact_sent_idx"),
+            models.Index(fields=["email", "sent_at"], name="invitation_email_sent_idx"),
             models.Index(fields=["campaign", "status"], name="invitation_campaign_idx"),
             models.Index(
                 fields=["status", "claimed_at"], name="invitation_claim_idx", condition=Q(status="sending")

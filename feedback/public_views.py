@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
@@ -27,6 +29,7 @@ from .forms import SurveyAnswerForm
 from .models import LANGUAGES, Band, Choice, Invitation, Question, QuestionKind, Response, Survey, band_for
 
 TOKEN_MAX = 64
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]+")  # secrets.token_urlsafe's alphabet
 
 
 def _language(request: HttpRequest, invitation: Invitation | None) -> str:
@@ -39,7 +42,7 @@ def _language(request: HttpRequest, invitation: Invitation | None) -> str:
 
 
 def _find(token: str) -> Invitation | None:
-    if not token or len(token) > TOKEN_MAX:
+    if not token or len(token) > TOKEN_MAX or not TOKEN_RE.fullmatch(token):
         return None
     return (
         Invitation.objects.select_related("campaign__survey", "contact")
@@ -100,16 +103,17 @@ def _answer_context(
 ) -> dict:
     survey = invitation.campaign.survey
     band = band_for(survey.kind, selected) if selected is not None and survey.asks_score else ""
-    points = [{**p, "band": band_for(survey.kind, p["value"])} for p in emails.scale_points(survey)]
-    return {
-        "survey": survey,
-        "form": form,
-        "points": points,
-        "selected": selected,
-        "follow_up_label": survey.follow_up_text(band, language),
-        "follow_ups": {b: survey.follow_up_text(b, language) for b in Band.values},
-        "invitation": invitation,
-    }
+    with translation.override(language):
+        points = [{**p, "band": band_for(survey.kind, p["value"])} for p in emails.scale_points(survey)]
+        return {
+            "survey": survey,
+            "form": form,
+            "points": points,
+            "selected": selected,
+            "follow_up_label": survey.follow_up_text(band, language),
+            "follow_ups": {b: survey.follow_up_text(b, language) for b in Band.values},
+            "invitation": invitation,
+        }
 
 
 @never_cache

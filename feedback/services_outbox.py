@@ -120,7 +120,8 @@ def classify(contacts: QuerySet[Contact], *, throttle_days: int, now: dt.datetim
     """Annotate each contact with ``is_throttled`` and ``is_suppressed`` (one query in all)."""
     if throttle_days:
         since = now - dt.timedelta(days=throttle_days)
-        throttled = Exists(recently_surveyed(since=since).filter(contact=OuterRef("pk")))
+        # By address: the same person may be a contact of two accounts.
+        throttled = Exists(recently_surveyed(since=since).filter(email=Lower(OuterRef("email"))))
     else:
         throttled = Value(False)
     suppressed = Exists(Suppression.objects.filter(email=Lower(OuterRef("email"))))
@@ -356,7 +357,7 @@ def invitations_claim(
         if throttle_days:
             since = now - dt.timedelta(days=throttle_days)
             recent = Invitation.objects.filter(
-                contact=OuterRef("contact"), status=InvitationStatus.SENT, sent_at__gte=since
+                email=OuterRef("email"), status=InvitationStatus.SENT, sent_at__gte=since
             ).exclude(round_id=round_id)
             throttled = set(rows.filter(Exists(recent)).values_list("pk", flat=True)) - skipped_ids
             if throttled:
