@@ -32,7 +32,7 @@ class MeasureInline(admin.TabularInline):
 class ScoreCapInline(admin.TabularInline):
     model = ScoreCap
     extra = 0
-    fields = ("condition", "cap", "window_days", "is_active")
+    fields = ("condition", "cap", "window_days", "threshold", "is_active")
 
 
 @admin.register(Scorecard)

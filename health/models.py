@@ -139,7 +139,8 @@ class ScoreCap(models.Model):
         help_text=_(
             "Detractor answer recently: a 0-6 NPS answer from one of the account's contacts within the "
             "window (default cap 40, 30 days). Champion left: the account has contacts but none of them "
-            "is its champion any more (default cap 60)."
+            "is its champion any more (default cap 60). Usage collapsed: events in the last 30 days fell by "
+            "N % or more against the 30 before, which had at least 10 (default N 60, cap 39: red)."
         ),
     )
     cap = models.PositiveSmallIntegerField(_("caps the score at"), help_text=_("0 to 100."))
@@ -147,6 +148,12 @@ class ScoreCap(models.Model):
         _("window (days)"),
         default=30,
         help_text=_("For conditions on a recent event (a detractor answer): how many days back count."),
+    )
+    threshold = models.PositiveSmallIntegerField(
+        _("N"),
+        null=True,
+        blank=True,
+        help_text=_("For 'usage collapsed': the % fall that caps the score (default 60)."),
     )
     is_active = models.BooleanField(_("active"), default=True)
 

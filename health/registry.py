@@ -184,6 +184,7 @@ class CapSpec:
     description: str
     default_cap: int
     default_window_days: int
+    default_threshold: int | None = None
 
 
 CAPS: dict[str, CapSpec] = {
@@ -203,8 +204,20 @@ CAPS: dict[str, CapSpec] = {
             default_cap=60,
             default_window_days=0,
         ),
+        CapSpec(
+            "usage_collapse",
+            _("Usage collapsed"),
+            _(
+                "Usage events in the last 30 days fell by at least N % against the 30 days before (which had "
+                "at least 10 events). The default cap, 39, is just below yellow: the account is red."
+            ),
+            default_cap=39,
+            default_window_days=0,
+            default_threshold=60,
+        ),
     )
 }
+USAGE_COLLAPSE_MIN_EVENTS = 10  # events the 30 days before, for a fall to mean something
 
 CAP_CHOICES = [(spec.key, spec.label) for spec in CAPS.values()]
 

@@ -16,7 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .registry import CAPS
+from .registry import CAPS, USAGE_COLLAPSE_MIN_EVENTS
+
+CAP_SIGNALS = ("detractor_at", "champion_missing", "usage_trend", "usage_prior_30")  # what caps read
 
 
 def measure_score(raw: float, zero_at: float, full_at: float) -> float:
@@ -69,6 +71,7 @@ class CapConfig:
     condition: str
     cap: int
     window_days: int
+    threshold: int | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ class CardConfig:
             "green_from": self.green_from,
             "yellow_from": self.yellow_from,
             "measures": [[m.key, m.weight, m.zero_at, m.full_at] for m in self.measures if m.weight > 0],
-            "caps": [[c.condition, c.cap, c.window_days] for c in self.caps],
+            "caps": [[c.condition, c.cap, c.window_days, c.threshold] for c in self.caps],
         }
 
     def digest(self) -> str:
@@ -115,7 +118,7 @@ class CardConfig:
             green_from=config["green_from"],
             yellow_from=config["yellow_from"],
             measures=tuple(MeasureConfig(k, w, z, f) for k, w, z, f in config["measures"]),
-            caps=tuple(CapConfig(c, cap, days) for c, cap, days in config["caps"]),
+            caps=tuple(CapConfig(*cap) for cap in config["caps"]),
             version_id=version_id,
         )
 
@@ -144,6 +147,14 @@ def cap_applies(cap: CapConfig, signals: dict[str, Any], as_of: dt.datetime) -> 
         return when is not None and when >= as_of - dt.timedelta(days=cap.window_days)
     if cap.condition == "champion_missing":
         return bool(signals.get("champion_missing"))
+    if cap.condition == "usage_collapse":
+        change, before = signals.get("usage_trend"), signals.get("usage_prior_30")
+        return (
+            change is not None
+            and before is not None
+            and before >= USAGE_COLLAPSE_MIN_EVENTS
+            and change <= -(cap.threshold or 0)
+        )
     return False
 
 
@@ -169,7 +180,7 @@ class Scorer:
 
     def score(self, get: Callable[[str], Any], as_of: dt.datetime) -> Result:
         """``get(key)`` gives the account's raw value for a signal, or None (no data)."""
-        caps = {"detractor_at": get("detractor_at"), "champion_missing": get("champion_missing")}
+        caps = {key: get(key) for key in CAP_SIGNALS}
         return self.score_raws([_number(get(key)) for key in self.keys], caps, as_of)
 
     def score_many(
@@ -177,7 +188,7 @@ class Scorer:
     ) -> dict[int, Result]:
         empty: dict[int, Any] = {}
         columns = [signals.get(key, empty) for key in self.keys]
-        detractors, champions = signals.get("detractor_at", empty), signals.get("champion_missing", empty)
+        cap_columns = [(key, signals.get(key, empty)) for key in CAP_SIGNALS]
         score_raws = self.score_raws
         no_caps: dict[str, Any] = {}
         results = {}
@@ -186,11 +197,7 @@ class Scorer:
             for i, raw in enumerate(raws):
                 if raw is not None and raw.__class__ is not float:
                     raws[i] = _number(raw)
-            caps = (
-                {"detractor_at": detractors.get(aid), "champion_missing": champions.get(aid)}
-                if self.caps
-                else no_caps
-            )
+            caps = {key: column.get(aid) for key, column in cap_columns} if self.caps else no_caps
             results[aid] = score_raws(raws, caps, as_of)
         return results
 

@@ -47,7 +47,7 @@ def scorecards_load() -> Cards:
                 for m in card.measures.all()
             ),
             caps=tuple(
-                CapConfig(condition=c.condition, cap=c.cap, window_days=c.window_days)
+                CapConfig(condition=c.condition, cap=c.cap, window_days=c.window_days, threshold=c.threshold)
                 for c in card.caps.all()
                 if c.is_active
             ),

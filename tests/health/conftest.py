@@ -19,6 +19,7 @@ def health_defaults(db):
     transactional test earlier in the run (a browser test) flushed the database."""
     importlib.import_module("health.migrations.0002_defaults").create_defaults(apps, None)
     importlib.import_module("health.migrations.0004_usage_up_off").switch_off(apps, None)
+    importlib.import_module("health.migrations.0005_usage_collapse_cap").add_cap(apps, None)
 
 
 def default_card() -> Scorecard:

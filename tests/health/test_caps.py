@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from health.models import ScoreCap
+from accounts.models import UsageEvent
+from health.models import ScoreCap, Task
 from health.registry import SOURCES, Source
 from health.scoring import CapConfig, CardConfig, MeasureConfig, score_account
 from health.services import health_scores_recompute
@@ -91,3 +92,46 @@ def test_a_later_source_feeds_the_detractor_cap(monkeypatch, alice, touch_card):
     health_scores_recompute()
     snapshot = account.health_snapshots.get()
     assert (snapshot.score, snapshot.capped_by) == (40, "detractor_recent")
+
+
+COLLAPSE = CardConfig(
+    id=1,
+    name="t",
+    green_from=70,
+    yellow_from=40,
+    measures=(MeasureConfig("days_since_touch", 10, 100, 0),),
+    caps=(CapConfig("usage_collapse", 39, 0, 60),),
+)
+
+
+@pytest.mark.parametrize(
+    ("trend", "before", "capped"),
+    [(-60.0, 10, True), (-90.0, 40, True), (-59.9, 10, False), (-80.0, 9, False), (None, 50, False)],
+)
+def test_usage_collapse_caps_at_39_from_enough_events(trend, before, capped):
+    signals = {"days_since_touch": 5, "usage_trend": trend, "usage_prior_30": before}
+    result = score_account(COLLAPSE, signals, NOW)
+    assert (result.score, result.grade) == ((39, "red") if capped else (95, "green"))
+
+
+def test_an_account_whose_usage_collapses_turns_red_with_one_alert(alice):
+    """Usage down 90 % (one event in ten days) but otherwise healthy: the default scorecard's
+    'usage collapsed' exception makes it red, and the red rule opens one alert with its tasks."""
+    now = timezone.now()
+    account = AccountFactory(owner=alice, last_touch_at=now - dt.timedelta(days=3))
+    people = [
+        ContactFactory(account=account, role="champion"),
+        *ContactFactory.create_batch(3, account=account),
+    ]
+    events = [(people[i % 4], 31 + i * 0.7) for i in range(40)]  # 40 events the 30 days before
+    events += [(people[0], d) for d in (10, 20, 25, 28)]  # 4 in the last 30 days: -90 %
+    UsageEvent.objects.bulk_create(
+        UsageEvent(account=account, contact=c, name="x", occurred_at=now - dt.timedelta(days=d))
+        for c, d in events
+    )
+    health_scores_recompute(now=now)
+    snapshot = account.health_snapshots.get()
+    assert (snapshot.score, snapshot.grade, snapshot.capped_by) == (39, "red", "usage_collapse")
+    assert snapshot.uncapped_score >= 40  # without the exception it would not be red
+    assert [a.rule.name for a in account.alerts.select_related("rule")] == ["Health turned red"]
+    assert Task.objects.filter(account=account, owner=alice).count() == 4
