@@ -30,7 +30,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -454,38 +454,48 @@ def _group_label(by: str, key: Any, owners: dict[int, str]) -> str:
     return str(key)
 
 
-def time_to_value_median(*, by: str, accounts: QuerySet[Account] | None = None) -> list[TtvGroup]:
-    """Median time-to-value (days) of the accounts in each group: ``segment``, ``cohort`` (the
-    month of the contract start, i.e. the signup cohort), ``tier``, ``plan`` (commercial plan),
-    ``owner`` or ``all``. Only accounts whose plan has a value milestone count; those that have
-    not reached it yet are ``waiting``. One query (plus one for owner names)."""
-    if by not in TTV_GROUPINGS:
-        raise ValueError(f"time_to_value_median(by={by!r}): use one of {', '.join(TTV_GROUPINGS)}")
+def _ttv_rows(accounts: QuerySet[Account] | None) -> list[tuple]:
+    """Per account whose plan has a value milestone: (segment, tier, commercial plan, owner id,
+    contract start, first value day or None). One query."""
     plans = OnboardingPlan.objects.all()
     if accounts is not None:
         plans = plans.filter(account__in=accounts.values("pk"))
-    group: Any = {
-        "segment": F("account__segment"),
-        "cohort": TruncMonth("account__contract_start"),
-        "tier": F("account__tier"),
-        "plan": F("account__plan"),
-        "owner": F("account__owner_id"),
-        "all": Value("all"),
-    }[by]
-    rows = (
+    return list(
         plans.annotate(
-            g=group,
             first_value=Min("milestones__done_on", filter=DONE & Q(milestones__delivers_value=True)),
             n_value=Count("milestones", filter=Q(milestones__delivers_value=True)),
         )
         .filter(n_value__gt=0)
-        .values_list("g", "first_value", "account__contract_start")
+        .order_by()
+        .values_list(
+            "account__segment",
+            "account__tier",
+            "account__plan",
+            "account__owner_id",
+            "account__contract_start",
+            "first_value",
+        )
     )
+
+
+def _ttv_key(by: str, row: tuple) -> Any:
+    segment, tier, plan, owner_id, contract_start, _first = row
+    return {
+        "segment": segment,
+        "tier": tier,
+        "plan": plan,
+        "owner": owner_id,
+        "cohort": contract_start.replace(day=1),
+        "all": "all",
+    }[by]
+
+
+def _ttv_groups(rows: list[tuple], by: str) -> list[TtvGroup]:
     days: dict[Any, list[int]] = defaultdict(list)
     waiting: dict[Any, int] = defaultdict(int)
-    for key, first_value, contract_start in rows:
-        if isinstance(key, dt.datetime):
-            key = key.date()
+    for row in rows:
+        key = _ttv_key(by, row)
+        contract_start, first_value = row[4], row[5]
         if first_value is None:
             waiting[key] += 1
         else:
@@ -497,7 +507,7 @@ def time_to_value_median(*, by: str, accounts: QuerySet[Account] | None = None) 
     order = {
         "segment": lambda k: (Segment.values.index(k) if k in Segment.values else 99, str(k)),
         "tier": lambda k: (Tier.values.index(k) if k in Tier.values else 99, str(k)),
-        "cohort": lambda k: (k is None, k or dt.date.min),
+        "cohort": lambda k: k,
     }.get(by, lambda k: (k in (None, ""), _group_label(by, k, owners).casefold()))
     return [
         TtvGroup(
@@ -509,6 +519,32 @@ def time_to_value_median(*, by: str, accounts: QuerySet[Account] | None = None) 
         )
         for key in sorted(keys, key=order)
     ]
+
+
+def _check_groupings(groupings) -> None:
+    for by in groupings:
+        if by not in TTV_GROUPINGS:
+            raise ValueError(f"time_to_value_median(by={by!r}): use one of {', '.join(TTV_GROUPINGS)}")
+
+
+def time_to_value_median(*, by: str, accounts: QuerySet[Account] | None = None) -> list[TtvGroup]:
+    """Median time-to-value (days) of the accounts in each group: ``segment``, ``cohort`` (the
+    month of the contract start, i.e. the signup cohort), ``tier``, ``plan`` (commercial plan),
+    ``owner`` or ``all``; ``accounts`` restricts it (e.g. ``Account.objects.visible_to(user)``).
+    Only accounts whose plan has a value milestone count; those that have not reached it yet
+    are ``waiting``; a group where none has reached it says None ("no data"). One query (plus
+    one for the owners' names)."""
+    _check_groupings([by])
+    return _ttv_groups(_ttv_rows(accounts), by)
+
+
+def time_to_value_report(
+    *, by: tuple[str, ...] = ("all", "segment", "cohort"), accounts: QuerySet[Account] | None = None
+) -> dict[str, list[TtvGroup]]:
+    """Several groupings from the same one query: ``{grouping: [TtvGroup, ...]}``."""
+    _check_groupings(by)
+    rows = _ttv_rows(accounts)
+    return {grouping: _ttv_groups(rows, grouping) for grouping in by}
 
 
 # ---------------------------------------------------------------- funnel

@@ -749,9 +749,8 @@ def _insights(request: HttpRequest) -> dict:
         chosen = max(templates, key=lambda t: (t.n_plans, t.is_active, -t.pk))
         funnel_form = FunnelForm(initial={"funnel": chosen.pk}, templates=templates)
     funnel = selectors.template_funnel(template=chosen) if chosen else None
-    by_segment = selectors.time_to_value_median(by="segment")
-    by_cohort = selectors.time_to_value_median(by="cohort")
-    overall = selectors.time_to_value_median(by="all")
+    ttv = selectors.time_to_value_report(by=("all", "segment", "cohort"))
+    by_segment, by_cohort, overall = ttv["segment"], ttv["cohort"], ttv["all"]
     funnel_bars = []
     if funnel:
         for index, step in enumerate(funnel.steps):

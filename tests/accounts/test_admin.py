@@ -390,7 +390,9 @@ def test_delete_page_summarises_related_rows(admin_client, django_assert_max_num
     UsageEventFactory.create_batch(30, account=account)
     url = reverse("admin:accounts_account_delete", args=[account.pk])
 
-    with django_assert_max_num_queries(25):
+    # One collector query per kind of related row (each app with a foreign key to accounts adds
+    # one, e.g. onboarding plans), never one per row.
+    with django_assert_max_num_queries(26):
         response = admin_client.get(url)
     html = response.content.decode()
     assert "Usage events: 30" in html

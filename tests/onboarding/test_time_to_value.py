@@ -105,6 +105,12 @@ def test_median_by_segment_and_cohort_by_hand(alice, bob, template):
     ]
     (overall,) = selectors.time_to_value_median(by="all")
     assert (overall.median_days, overall.reached, overall.waiting) == (30.0, 5, 1)  # 10 20 30 40 51
+    report = selectors.time_to_value_report(by=("all", "segment", "cohort"))
+    assert report == {
+        "all": [overall],
+        "segment": selectors.time_to_value_median(by="segment"),
+        "cohort": by_cohort,
+    }
 
     mine = selectors.time_to_value_median(
         by="segment", accounts=AccountFactory._meta.model.objects.filter(owner=alice)
