@@ -195,8 +195,16 @@ class TierRule(models.Model):
 
 
 class TierChange(models.Model):
+    """One move of an account's tier. It hangs off the account's loyalty record (whose key is
+    the account id, so ``account_id`` is the account's id): an account without one has no
+    history to look up when it is deleted."""
+
     account = models.ForeignKey(
-        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="tier_changes"
+        PointsBalance,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="tier_changes",
+        db_column="account_id",
     )
     from_tier = models.CharField(_("from"), max_length=20, choices=Tier.choices)
     to_tier = models.CharField(_("to"), max_length=20, choices=Tier.choices)

@@ -593,6 +593,7 @@ def account_tier_set(*, account: Account, tier: str, reason: str) -> bool:
     if current is None or current == tier:
         return False
     Account.objects.filter(pk=account.pk).update(tier=tier, updated_at=timezone.now())
+    _lock_balance(account.pk)  # the loyalty record the history hangs off
     TierChange.objects.create(account_id=account.pk, from_tier=current, to_tier=tier, reason=reason[:300])
     account.tier = tier
     return True

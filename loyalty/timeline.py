@@ -16,7 +16,9 @@ from .models import TierChange
 
 @timeline_source("tier")
 def tier_changes(account: Account, cursor: Cursor | None, limit: int) -> Iterable[TimelineEntry]:
-    rows = TierChange.objects.filter(account=account).filter(_before(cursor, "tier", "changed_at", "id"))
+    rows = TierChange.objects.filter(account_id=account.pk).filter(
+        _before(cursor, "tier", "changed_at", "id")
+    )
     labels = dict(Tier.choices)
     for change in rows.order_by("-changed_at", "-id")[:limit]:
         yield TimelineEntry(

@@ -31,7 +31,7 @@ def test_earning_moves_up_immediately(alice_account):
     assert tier(alice_account) == "bronze"
     give(alice_account, 1)
     assert tier(alice_account) == "silver"
-    change = TierChange.objects.get(account=alice_account)
+    change = TierChange.objects.get(account_id=alice_account.pk)
     assert (change.from_tier, change.to_tier) == ("bronze", "silver")
 
 
@@ -53,7 +53,7 @@ def test_down_only_after_grace(alice_account):
     assert tier(alice_account) == "silver"
     report = services.tiers_evaluate(day=day + dt.timedelta(days=30))
     assert report.lowered == 1 and tier(alice_account) == "bronze"
-    assert list(TierChange.objects.filter(account=alice_account).values_list("to_tier", flat=True)) == [
+    assert list(TierChange.objects.filter(account_id=alice_account.pk).values_list("to_tier", flat=True)) == [
         "bronze",
         "silver",
     ]
