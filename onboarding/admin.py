@@ -294,6 +294,7 @@ class OnboardingPlanAdmin(admin.ModelAdmin):
         with transaction.atomic():
             if formset.model is Milestone:
                 _save_positioned(formset, "plan")
+                services.plan_refresh(plan=OnboardingPlan.objects.get(pk=form.instance.pk))
             else:
                 formset.save()
 
@@ -310,6 +311,17 @@ class MilestoneAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # milestones are added on their plan
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.plan_refresh(plan=OnboardingPlan.objects.get(pk=obj.plan_id))  # due date or weight
+
+    def delete_model(self, request, obj):
+        services.milestone_remove(milestone=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for milestone in queryset:
+            services.milestone_remove(milestone=milestone, by=request.user)
 
     @admin.action(description=_("Mark done today (celebrations and webhooks follow)"))
     def mark_done_today(self, request, queryset):

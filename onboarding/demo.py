@@ -38,6 +38,7 @@ from .models import (
     ShareLink,
     SuccessCriterion,
 )
+from .selectors import percent_of
 
 WINDOW_DAYS = 365  # accounts whose contract started within this many days get a plan
 BATCH = 2_000
@@ -143,20 +144,11 @@ def _seed_batch(rng, rows, templates, today, using, report) -> None:
         plan_rows.append((template, contract_start, owner_id, churned_at, stage))
     if not plans:
         return
-    OnboardingPlan.objects.using(using).bulk_create(plans)
-    if plans[0].pk is None:  # a backend that does not return ids
-        by_account = dict(
-            OnboardingPlan.objects.using(using)
-            .filter(account_id__in=[p.account_id for p in plans])
-            .values_list("account_id", "pk")
-        )
-        for plan in plans:
-            plan.pk = plan.id = by_account[plan.account_id]
-
+    # Everything is planned first (the plan's cached columns need its milestones), then written
+    # plans first: bulk_create fills the children's plan ids from the saved plans.
     milestones: list[Milestone] = []
     criteria: list[SuccessCriterion] = []
     links: list[ShareLink] = []
-    completed: list[OnboardingPlan] = []
     for plan, (template, contract_start, owner_id, churned_at, stage) in zip(plans, plan_rows, strict=True):
         days_in = (min(today, churned_at or today) - contract_start).days
         # Pace: 1 is on schedule; most customers run a little late, some much later.
@@ -202,7 +194,13 @@ def _seed_batch(rng, rows, templates, today, using, report) -> None:
             milestones.append(milestone)
         if all_done and last_done is not None:
             plan.completed_at = _noon(last_done)
-            completed.append(plan)
+        plan_milestones = milestones[-len(template.milestones.all()) :]
+        open_due = [m.due_date for m in plan_milestones if m.status != MilestoneStatus.DONE]
+        plan.next_due_on = min(open_due) if open_due else None
+        plan.progress = percent_of(
+            sum(m.weight for m in plan_milestones),
+            sum(m.weight for m in plan_milestones if m.status == MilestoneStatus.DONE),
+        )
         for metric, unit, baseline_range, target_range in rng.sample(CRITERIA, rng.randint(1, 3)):
             baseline = Decimal(rng.randint(*baseline_range))
             target = Decimal(rng.randint(*target_range))
@@ -225,10 +223,18 @@ def _seed_batch(rng, rows, templates, today, using, report) -> None:
         if rng.random() < 0.1:
             selector = base64.urlsafe_b64encode(rng.getrandbits(96).to_bytes(12, "big")).decode()
             links.append(ShareLink(plan=plan, selector=selector, language="en", created_by_id=owner_id))
+    OnboardingPlan.objects.using(using).bulk_create(plans)
+    if plans[0].pk is None:  # a backend that does not return ids
+        by_account = dict(
+            OnboardingPlan.objects.using(using)
+            .filter(account_id__in=[p.account_id for p in plans])
+            .values_list("account_id", "pk")
+        )
+        for plan in plans:
+            plan.pk = plan.id = by_account[plan.account_id]
     Milestone.objects.using(using).bulk_create(milestones, batch_size=5_000)
     SuccessCriterion.objects.using(using).bulk_create(criteria, batch_size=5_000)
     ShareLink.objects.using(using).bulk_create(links, ignore_conflicts=True)
-    OnboardingPlan.objects.using(using).bulk_update(completed, ["completed_at"], batch_size=1_000)
     report.plans += len(plans)
     report.milestones += len(milestones)
     report.criteria += len(criteria)

@@ -192,6 +192,16 @@ class OnboardingPlan(models.Model):
     )
     criteria_reviewed_on = models.DateField(_("criteria reviewed on"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True, editable=False)
+    # Kept by services.plan_refresh so the board sorts thousands of plans by an index, never by
+    # an aggregate; the figures pages show are always computed from the milestones themselves.
+    next_due_on = models.DateField(
+        _("next due"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The earliest due day not done yet."),
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("started by"),
@@ -209,8 +219,17 @@ class OnboardingPlan(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="onb_plan_name_required"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="onb_plan_progress_range"),
         ]
-        indexes = [models.Index(fields=["completed_at"], name="onb_plan_completed_idx")]
+        indexes = [
+            models.Index(fields=["completed_at"], name="onb_plan_completed_idx"),
+            # The board: open plans, the earliest due first (behind schedule comes first).
+            models.Index(
+                fields=["next_due_on", "id"],
+                name="onb_plan_open_due_idx",
+                condition=Q(completed_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} · {self.account}" if self.account_id else self.name

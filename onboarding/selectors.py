@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import (
-    Case,
     Count,
-    Exists,
     F,
     IntegerField,
     Min,
@@ -28,7 +26,6 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
@@ -53,6 +50,14 @@ from .models import (
 DONE = Q(milestones__status=MilestoneStatus.DONE)
 
 
+def percent_of(weight: int, done_weight: int) -> int:
+    """Weighted progress, 0 to 100; 100 only when everything is done (never rounded up to it)."""
+    if not weight:
+        return 0
+    share = round(done_weight * 100 / weight)
+    return min(share, 99) if done_weight < weight else 100
+
+
 @dataclass(frozen=True)
 class PlanSummary:
     """Where a plan stands, from one grouped query (see ``with_summary``)."""
@@ -73,10 +78,7 @@ class PlanSummary:
     @property
     def percent(self) -> int:
         """Weighted progress, 0 to 100; 100 only when everything is done."""
-        if not self.weight:
-            return 0
-        share = round(self.done_weight * 100 / self.weight)
-        return min(share, 99) if self.done_weight < self.weight else 100
+        return percent_of(self.weight, self.done_weight)
 
     @property
     def status(self) -> str:
@@ -343,10 +345,13 @@ def shared_plan(*, link: ShareLink, today: dt.date | None = None) -> dict[str, A
 
 
 BOARD_STATUSES = ("open", "behind", "on_track", "done", "all")
+# Sorted by the plans' cached columns (services.plan_refresh keeps them), so a page is an index
+# scan whatever the number of plans. "Behind first, then the soonest due" is one key: the
+# earliest due day not done yet (a plan is behind exactly when that day has passed).
 BOARD_SORTS = {
-    "schedule": (F("s_is_on_track").asc(), F("s_next_due").asc(nulls_last=True), "account__name", "pk"),
-    "progress": ("s_progress", "account__name", "pk"),
-    "-progress": ("-s_progress", "account__name", "pk"),
+    "schedule": (F("next_due_on").asc(nulls_last=True), "account__name", "pk"),
+    "progress": ("progress", "account__name", "pk"),
+    "-progress": ("-progress", "account__name", "pk"),
     "account": ("account__name", "pk"),
     "start": ("start_date", "account__name", "pk"),
     "-start": ("-start_date", "account__name", "pk"),
@@ -366,10 +371,11 @@ class BoardFilters:
 def board_rows(
     *, user: User, filters: BoardFilters, today: dt.date | None = None
 ) -> QuerySet[OnboardingPlan]:
-    """Plans of the accounts the user sees, behind schedule first (then the soonest due), with
-    their progress: one query for a page of any size (and one to count)."""
+    """Plans of the accounts the user sees, behind schedule first (then the soonest due), the
+    finished last. One query for a page of any size; ``board_summaries`` adds the figures of
+    the page's plans in one more."""
     today = today or timezone.localdate()
-    qs = with_summary(visible_plans(user).select_related("account", "account__owner"), today=today)
+    qs = visible_plans(user).select_related("account", "account__owner")
     if filters.q:
         qs = qs.filter(Q(account__name__icontains=filters.q) | Q(account__domain__icontains=filters.q))
     if filters.segment:
@@ -378,42 +384,40 @@ def board_rows(
         qs = qs.filter(account__owner_id=filters.owner_id)
     if filters.template_id:
         qs = qs.filter(template_id=filters.template_id)
-    if filters.status == "open":
+    if filters.status in ("open", "behind", "on_track"):
         qs = qs.filter(completed_at__isnull=True)
     elif filters.status == "done":
         qs = qs.filter(completed_at__isnull=False)
-    elif filters.status == "behind":
-        qs = qs.filter(completed_at__isnull=True, s_overdue__gt=0)
+    if filters.status == "behind":
+        qs = qs.filter(next_due_on__lt=today)
     elif filters.status == "on_track":
-        qs = qs.filter(completed_at__isnull=True, s_overdue=0)
-    qs = qs.annotate(
-        s_is_on_track=Case(
-            When(s_overdue__gt=0, then=Value(0)), default=Value(1), output_field=IntegerField()
-        ),
-        s_progress=Case(
-            When(s_weight=0, then=Value(0)),
-            default=F("s_done_weight") * 100 / F("s_weight"),
-            output_field=IntegerField(),
-        ),
-    )
+        qs = qs.filter(Q(next_due_on__gte=today) | Q(next_due_on__isnull=True))
     return qs.order_by(*BOARD_SORTS.get(filters.sort, BOARD_SORTS["schedule"]))
+
+
+def board_summaries(plans: list[OnboardingPlan], *, today: dt.date | None = None) -> None:
+    """Attach ``summary`` (a PlanSummary, computed from the milestones) to each plan of a page:
+    one query whatever the page size."""
+    today = today or timezone.localdate()
+    by_id = {
+        plan.pk: plan
+        for plan in with_summary(OnboardingPlan.objects.filter(pk__in=[p.pk for p in plans]), today=today)
+    }
+    for plan in plans:
+        annotated = by_id[plan.pk]
+        annotated.account = plan.account
+        plan.summary = summary_of(annotated, today)
 
 
 def board_counts(*, user: User, today: dt.date | None = None) -> dict[str, int]:
     """Open plans, behind, on track and done, for the board's tabs: one query."""
     today = today or timezone.localdate()
-    overdue = Milestone.objects.filter(plan=OuterRef("pk"), due_date__lt=today).exclude(
-        status=MilestoneStatus.DONE
-    )
-    row = (
-        visible_plans(user)
-        .annotate(late=Exists(overdue))
-        .aggregate(
-            open=Count("id", filter=Q(completed_at__isnull=True)),
-            behind=Count("id", filter=Q(completed_at__isnull=True, late=True)),
-            done=Count("id", filter=Q(completed_at__isnull=False)),
-            all=Count("id"),
-        )
+    open_ = Q(completed_at__isnull=True)
+    row = visible_plans(user).aggregate(
+        open=Count("id", filter=open_),
+        behind=Count("id", filter=open_ & Q(next_due_on__lt=today)),
+        done=Count("id", filter=Q(completed_at__isnull=False)),
+        all=Count("id"),
     )
     row["on_track"] = row["open"] - row["behind"]
     return row
@@ -460,12 +464,10 @@ def _ttv_rows(accounts: QuerySet[Account] | None) -> list[tuple]:
     plans = OnboardingPlan.objects.all()
     if accounts is not None:
         plans = plans.filter(account__in=accounts.values("pk"))
+    # Joined with its value milestones only (an inner join: plans without one drop out).
     return list(
-        plans.annotate(
-            first_value=Min("milestones__done_on", filter=DONE & Q(milestones__delivers_value=True)),
-            n_value=Count("milestones", filter=Q(milestones__delivers_value=True)),
-        )
-        .filter(n_value__gt=0)
+        plans.filter(milestones__delivers_value=True)
+        .annotate(first_value=Min("milestones__done_on", filter=DONE))
         .order_by()
         .values_list(
             "account__segment",

@@ -19,7 +19,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, IntegerField, Min, Prefetch, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -354,12 +354,15 @@ def _from_template(plan: OnboardingPlan, tm: MilestoneTemplate, position: int) -
 def _plan_create(
     *, account: Account, template: PlanTemplate | None, start_date: dt.date, by: User | None, name: str = ""
 ) -> OnboardingPlan:
+    due_days = [tm.due_day for tm in template.milestones.all()] if template is not None else []
     plan = OnboardingPlan.objects.create(
         account=account,
         template=template,
         name=(template.name if template else (name or _("Onboarding plan")))[:120],
         start_date=start_date,
         created_by=by,
+        next_due_on=start_date + dt.timedelta(days=min(due_days)) if due_days else None,
+        progress=0,
     )
     if template is not None:
         Milestone.objects.bulk_create(
@@ -458,7 +461,7 @@ def plan_switch_template(
     plan.template = template
     plan.name = template.name
     plan.save(update_fields=["template", "name", "updated_at"])
-    _plan_completion_refresh(plan=plan, now=timezone.now())
+    plan_refresh(plan=plan, now=timezone.now())
     return plan
 
 
@@ -493,6 +496,7 @@ def plan_shift(*, plan: OnboardingPlan, start_date: dt.date, by: User | None = N
     Milestone.objects.bulk_update(open_milestones, ["due_date"])
     plan.start_date = start_date
     plan.save(update_fields=["start_date", "updated_at"])
+    plan_refresh(plan=plan)
     return plan
 
 
@@ -549,7 +553,7 @@ def milestone_add(*, plan: OnboardingPlan, data: dict[str, Any], by: User | None
     milestone = Milestone(plan=plan, position=max(positions, default=-1) + 1)
     _raise(_milestone_apply(milestone, data, plan.account.contract_start))
     milestone.save()
-    _plan_completion_refresh(plan=plan, now=timezone.now())
+    plan_refresh(plan=plan, now=timezone.now())
     return milestone
 
 
@@ -565,6 +569,7 @@ def milestone_update(*, milestone: Milestone, data: dict[str, Any], by: User | N
     milestone = Milestone.objects.get(pk=milestone.pk)
     _raise(_milestone_apply(milestone, data, plan.account.contract_start))
     milestone.save()
+    plan_refresh(plan=plan)  # the due date or the weight may have changed
     return milestone
 
 
@@ -574,7 +579,7 @@ def milestone_remove(*, milestone: Milestone, by: User | None = None) -> None:
     Milestone.objects.filter(pk=milestone.pk).delete()
     ids = list(plan.milestones.order_by("position", "pk").values_list("pk", flat=True))
     _park_and_number(Milestone.objects.filter(plan=plan), ids)
-    _plan_completion_refresh(plan=plan, now=timezone.now())
+    plan_refresh(plan=plan, now=timezone.now())
 
 
 @transaction.atomic
@@ -658,16 +663,18 @@ def milestone_status_set(
     milestone.save()
     if became_done:
         _milestone_done_effects(milestone=milestone, plan=plan, first_time=first_time, today=today)
-    _plan_completion_refresh(plan=plan, now=now)
+    plan_refresh(plan=plan, now=now)
     return milestone
 
 
-def _plan_counts(plan_id: int) -> dict[str, int]:
+def _plan_counts(plan_id: int) -> dict[str, Any]:
+    done = Q(status=MilestoneStatus.DONE)
     return Milestone.objects.filter(plan_id=plan_id).aggregate(
         n=Count("id"),
-        done=Count("id", filter=Q(status=MilestoneStatus.DONE)),
+        done=Count("id", filter=done),
         total_weight=Sum("weight"),
-        done_weight=Sum("weight", filter=Q(status=MilestoneStatus.DONE)),
+        done_weight=Sum("weight", filter=done),
+        next_due=Min("due_date", filter=~done),
     )
 
 
@@ -729,13 +736,23 @@ def _send_robust(signal, **kwargs) -> None:
             log.error("%s receiver %r failed", signal, receiver, exc_info=result)
 
 
-def _plan_completion_refresh(*, plan: OnboardingPlan, now: dt.datetime) -> None:
-    """Complete the plan when every milestone is done (once), reopen it when one no longer is."""
+def plan_refresh(*, plan: OnboardingPlan, now: dt.datetime | None = None) -> None:
+    """After any change to a plan's milestones: keep its cached order fields (next due day,
+    progress) in line, complete the plan when every milestone is done (once) and reopen it when
+    one no longer is. Two queries at most."""
+    from .selectors import percent_of
+
+    now = now or timezone.now()
     counts = _plan_counts(plan.pk)
+    changes: dict[str, Any] = {}
+    progress = percent_of(counts["total_weight"] or 0, counts["done_weight"] or 0)
+    if plan.progress != progress:
+        changes["progress"] = progress
+    if plan.next_due_on != counts["next_due"]:
+        changes["next_due_on"] = counts["next_due"]
     complete = bool(counts["n"]) and counts["n"] == counts["done"]
     if complete and plan.completed_at is None:
-        plan.completed_at = now
-        OnboardingPlan.objects.filter(pk=plan.pk).update(completed_at=now, updated_at=now)
+        changes["completed_at"] = now
         # Onboarding is over: the account moves on to adoption (unless someone moved it already).
         Account.objects.filter(pk=plan.account_id, lifecycle_stage=LifecycleStage.ONBOARDING).update(
             lifecycle_stage=LifecycleStage.ADOPTION, updated_at=now
@@ -753,8 +770,11 @@ def _plan_completion_refresh(*, plan: OnboardingPlan, now: dt.datetime) -> None:
 
         transaction.on_commit(announce)
     elif not complete and plan.completed_at is not None:
-        plan.completed_at = None
-        OnboardingPlan.objects.filter(pk=plan.pk).update(completed_at=None, updated_at=now)
+        changes["completed_at"] = None
+    if changes:
+        for name, value in changes.items():
+            setattr(plan, name, value)
+        OnboardingPlan.objects.filter(pk=plan.pk).update(**changes, updated_at=now)
 
 
 # ---------------------------------------------------------------- success criteria

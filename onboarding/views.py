@@ -690,8 +690,7 @@ def board(request: HttpRequest) -> HttpResponse:
     rows = selectors.board_rows(user=request.user, filters=filters, today=today)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     plans = list(page.object_list)
-    for plan in plans:
-        plan.summary = selectors.summary_of(plan, today)
+    selectors.board_summaries(plans, today=today)
     params = request.GET.copy()
     params.pop("page", None)
     context = {

@@ -166,3 +166,49 @@ def test_csm_cannot_open_the_admin(client, alice):
     response = client.get(reverse("admin:onboarding_onboardingplan_changelist"))
     assert response.status_code == 302 and reverse("admin:login") in response.url
     assert MilestoneTemplate.objects.exists()
+
+
+def test_admin_edits_keep_the_boards_order_fields(admin_client, plan):
+    from onboarding.selectors import plan_summary
+
+    milestones = list(plan.milestones.order_by("position"))
+    rows = [
+        {
+            "id": m.pk,
+            "plan": plan.pk,
+            "position": m.position,
+            "name": m.name,
+            "due_date": "2025-03-01" if i == 0 else m.due_date.isoformat(),
+            "owner_side": m.owner_side,
+            "weight": m.weight,
+        }
+        for i, m in enumerate(milestones)
+    ]
+    data = {
+        "name": plan.name,
+        "expectations": "",
+        **_inline("milestones", rows),
+        **_inline("criteria", []),
+        **_inline("share_links", []),
+    }
+    response = admin_client.post(reverse("admin:onboarding_onboardingplan_change", args=[plan.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    plan.refresh_from_db()
+    assert plan.next_due_on == plan_summary(plan=plan).next_due == dt.date(2025, 1, 11)
+    # and through the milestone's own admin page
+    second = milestones[1]
+    response = admin_client.post(
+        reverse("admin:onboarding_milestone_change", args=[second.pk]),
+        {
+            "template_milestone": "",
+            "position": second.position,
+            "name": second.name,
+            "description": "",
+            "due_date": "2025-04-01",
+            "owner_side": second.owner_side,
+            "weight": second.weight,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    plan.refresh_from_db()
+    assert plan.next_due_on == plan_summary(plan=plan).next_due == dt.date(2025, 1, 21)

@@ -69,3 +69,10 @@ def test_same_seed_same_rows_and_a_second_run_adds_nothing(accounts):
     assert _fingerprint() == first
     again = demo_onboarding_seed(rng=random.Random(3), accounts=Account.objects.all(), today=TODAY)
     assert again.plans == 0 and _fingerprint() == first
+
+
+def test_seeded_plans_carry_the_boards_order_fields(accounts):
+    demo_onboarding_seed(rng=random.Random(5), accounts=Account.objects.all(), today=TODAY)
+    for plan in OnboardingPlan.objects.select_related("account"):
+        summary = selectors.plan_summary(plan=plan, today=TODAY)
+        assert (plan.next_due_on, plan.progress) == (summary.next_due, summary.percent)

@@ -115,3 +115,43 @@ def test_board_and_api_agree_with_the_plan_page(client, alice, plan):
     page = client.get(f"/onboarding/accounts/{plan.account_id}/").context["summary"]
     board = client.get("/onboarding/?status=all").context["plans"][0].summary
     assert page == board
+
+
+def test_the_boards_cached_order_fields_follow_every_change(plan, alice, template):
+    """next_due_on and progress (the board's sort keys) always equal what the milestones say."""
+    from onboarding.models import OnboardingPlan
+
+    def check():
+        fresh = OnboardingPlan.objects.get(pk=plan.pk)
+        summary = selectors.plan_summary(plan=fresh)
+        assert (fresh.next_due_on, fresh.progress) == (summary.next_due, summary.percent)
+        return fresh
+
+    start = plan.start_date
+    assert check().next_due_on == start + dt.timedelta(days=3)  # set when the plan starts
+    kickoff = plan.milestones.get(name="Kick-off call")
+    _done(plan, "Kick-off call", start + dt.timedelta(days=3))
+    assert check().progress == 10
+    services.milestone_update(milestone=plan.milestones.get(name="Data connected"), data={"due_date": start})
+    assert check().next_due_on == start
+    services.milestone_add(
+        plan=plan, data={"name": "Extra", "due_date": start + dt.timedelta(days=1), "weight": 90}
+    )
+    assert check().progress == 1
+    services.milestone_remove(milestone=plan.milestones.get(name="Extra"))
+    check()
+    services.plan_shift(plan=OnboardingPlan.objects.get(pk=plan.pk), start_date=start + dt.timedelta(days=7))
+    assert check().next_due_on == start + dt.timedelta(days=7)
+    services.milestone_status_set(milestone=kickoff, status="in_progress")
+    check()
+    for milestone in plan.milestones.all():
+        _done(plan, milestone.name, start + dt.timedelta(days=3))
+    fresh = check()
+    assert (fresh.next_due_on, fresh.progress, fresh.completed_at is not None) == (None, 100, True)
+    from .factories import TemplateFactory, milestone_templates
+
+    other = TemplateFactory(name="Other")
+    milestone_templates(other, rows=[("New step", 50, "csm", 5, False, False)])
+    services.plan_switch_template(plan=fresh, template=other)
+    fresh = check()
+    assert fresh.completed_at is None and fresh.progress == 67  # 10 done of 15: done ones were kept
