@@ -114,7 +114,11 @@ class CampaignSerializer(serializers.ModelSerializer):
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         max_length=1000,
+        write_only=True,
         help_text="Only these accounts (ids of accounts you may see).",
+    )
+    account_ids = serializers.SerializerMethodField(
+        help_text="The chosen accounts (empty: every account in scope)."
     )
     created_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
     throttle_days = serializers.IntegerField(min_value=0, max_value=365, required=False, default=30)
@@ -137,6 +141,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "account_owner",
             "contact_role",
             "accounts",
+            "account_ids",
             "send_at",
             "reminder_after_days",
             "recurrence_months",
@@ -157,10 +162,8 @@ class CampaignSerializer(serializers.ModelSerializer):
             )
         return found
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["accounts"] = [a.pk for a in instance.accounts.all()]
-        return data
+    def get_account_ids(self, instance) -> list[int]:
+        return [a.pk for a in instance.accounts.all()]
 
 
 NO_BODY = {"application/json": OpenApiTypes.OBJECT}  # these actions take no fields: send {} or nothing

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import socket
 import threading
@@ -81,6 +82,7 @@ class SmtpSink:
     def __init__(self, *, port: int | None = None, keep_bodies: bool = True):
         from aiosmtpd.controller import Controller
 
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command at INFO
         self.port = port or free_port()
         self.handler = Handler(keep_bodies=keep_bodies)
         self.controller = Controller(
