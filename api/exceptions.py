@@ -20,6 +20,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from cs_app.errors import RETRY_AFTER_SECONDS, database_unavailable, unavailable_body
+
 log = logging.getLogger(__name__)
 
 
@@ -57,6 +59,13 @@ def api_exception_handler(exc, context):
         exc = exceptions.ValidationError({"non_field_errors": [_("A value is out of range or malformed.")]})
     elif isinstance(exc, Http404 | PermissionDenied):
         pass  # DRF translates these
+    elif database_unavailable(exc):
+        # The database is restarting or unreachable: try again, not a bug (cs_app.errors).
+        log.warning("API request while the database is unavailable: %s", exc)
+        set_rollback()
+        response = Response(unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     response = drf_exception_handler(exc, context)
     if response is None:
         # A bug, not the caller's fault: logged with its traceback, answered in JSON like the rest.

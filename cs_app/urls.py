@@ -16,3 +16,6 @@ urlpatterns = [
     path("", include("loyalty.public_urls")),  # /r/<token>/ and /rewards/<token>/, no login
     path("admin/", admin.site.urls),
 ]
+
+# A database outage answers 503 with a clear page (JSON under /api/), never a traceback.
+handler500 = "cs_app.errors.server_error"
