@@ -92,7 +92,6 @@ def test_the_api_answers_503_when_the_database_fails_inside_the_view(alice, alic
 
 @pytest.mark.django_db
 def test_any_other_error_stays_a_500(alice, monkeypatch):
-    from accounts import views
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
