@@ -1,7 +1,8 @@
 """/api/: the versioned REST resources, the schema and docs, and the managers' token pages.
 
-Each app's ``api.py`` holds its viewsets; register them on the router here (health, onboarding,
-feedback and loyalty add theirs as they land).
+Each app's ``api.py`` holds its viewsets, registered on the router here; the v1 index lists the
+router's resources and the plain views below it (metrics), so every part of the product is
+reachable from /api/v1/.
 """
 
 from django.urls import include, path, re_path
@@ -11,6 +12,7 @@ from rest_framework.routers import DefaultRouter
 from accounts import api as accounts_api
 from dashboards import api as dashboards_api
 from feedback import api as feedback_api
+from health import api as health_api
 from loyalty import api as loyalty_api
 from onboarding import api as onboarding_api
 
@@ -26,6 +28,10 @@ router.register("contacts", accounts_api.ContactViewSet, basename="contact")
 router.register("mrr-movements", accounts_api.MrrMovementViewSet, basename="mrr-movement")
 router.register("touchpoints", accounts_api.TouchpointViewSet, basename="touchpoint")
 router.register("usage-events", accounts_api.UsageEventViewSet, basename="usage-event")
+router.register("health-scores", health_api.HealthScoreViewSet, basename="health-score")
+router.register("alerts", health_api.AlertViewSet, basename="alert")
+router.register("tasks", health_api.TaskViewSet, basename="task")
+router.register("playbooks", health_api.PlaybookViewSet, basename="playbook")
 router.register("surveys", feedback_api.SurveyViewSet, basename="survey")
 router.register("survey-campaigns", feedback_api.CampaignViewSet, basename="survey-campaign")
 router.register("survey-invitations", feedback_api.InvitationViewSet, basename="survey-invitation")
@@ -49,7 +55,8 @@ urlpatterns = [
     path(
         "v1/",
         views.ApiRootView.as_view(
-            routes=[(prefix, basename) for prefix, _viewset, basename in router.registry]
+            routes=[(prefix, f"{basename}-list") for prefix, _viewset, basename in router.registry]
+            + [("metrics", "metrics-index"), ("loyalty-metrics", "loyalty-metrics")]
         ),
         name="root",
     ),

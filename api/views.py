@@ -33,13 +33,13 @@ class ApiDocsView(SpectacularSwaggerSplitView):
 
 
 class ApiRootView(ApiView):
-    """The v1 index: a link to each registered resource (api/urls.py passes the router's)."""
+    """The v1 index: a link to each resource (api/urls.py passes the router's and the metrics')."""
 
-    routes: list[tuple[str, str]] = []  # (prefix, basename)
+    routes: list[tuple[str, str]] = []  # (prefix, url name in the api namespace)
 
     @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
-        links = {prefix: reverse(f"api:{basename}-list", request=request) for prefix, basename in self.routes}
+        links = {prefix: reverse(f"api:{name}", request=request) for prefix, name in self.routes}
         links["schema"] = reverse("api:schema", request=request)
         links["docs"] = reverse("api:docs", request=request)
         return Response(links)

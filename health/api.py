@@ -4,12 +4,8 @@ Thin, like the views: serializers check shapes, services apply the rules. Every 
 from ``Account.objects.visible_to(user)`` (tasks: ``Task.objects.visible_to(user)``), so a CSM's
 token sees that CSM's portfolio and anything else is a 404.
 
-Register on the API router (api/urls.py)::
-
-    from health import api as health_api
-    router.register("health-scores", health_api.HealthScoreViewSet, basename="health-score")
-    router.register("alerts", health_api.AlertViewSet, basename="alert")
-    router.register("tasks", health_api.TaskViewSet, basename="task")
+Registered on the v1 router in api/urls.py: ``health-scores``, ``alerts``, ``tasks`` and
+``playbooks``.
 """
 
 from __future__ import annotations
@@ -18,7 +14,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -29,7 +26,18 @@ from api.viewsets import ApiGenericViewSet
 from team.models import User
 
 from . import selectors, services
-from .models import AccountHealth, Alert, AlertOutcome, AlertStatus, Grade, Priority, Task, TaskStatus
+from .models import (
+    AccountHealth,
+    Alert,
+    AlertOutcome,
+    AlertStatus,
+    Grade,
+    Playbook,
+    PlaybookStep,
+    Priority,
+    Task,
+    TaskStatus,
+)
 
 MAX_ID = 2**63 - 1
 
@@ -45,6 +53,59 @@ class HealthScoreSerializer(serializers.ModelSerializer):
         model = AccountHealth
         fields = ("account", "account_name", "day", "score", "grade", "change_7d", "change_30d")
         read_only_fields = fields
+
+
+class CapSerializer(serializers.Serializer):
+    condition = serializers.CharField(help_text="The exception that capped the score, e.g. usage_collapsed.")
+    label = serializers.CharField()
+    points = serializers.FloatField(help_text="Points the cap took off (negative).")
+
+
+class MeasureLineSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    raw = serializers.FloatField(allow_null=True, help_text="The measured value, in ``unit``.")
+    unit = serializers.CharField(allow_blank=True)
+    score = serializers.FloatField(allow_null=True, help_text="The measure's score, 0 to 100.")
+    weight = serializers.IntegerField()
+    share = serializers.FloatField(help_text="The most this measure could add, in points.")
+    points = serializers.FloatField(
+        allow_null=True, help_text="What it adds; the points add up to the score."
+    )
+    pulls_down = serializers.FloatField(help_text="Points it costs against a perfect score.")
+
+
+class MissingMeasureSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    weight = serializers.IntegerField(help_text="Its weight, shared among the measures with data.")
+
+
+class ChangeSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    before = serializers.FloatField(allow_null=True)
+    after = serializers.FloatField(allow_null=True)
+    points = serializers.FloatField(help_text="Change in the measure's points since 7 days before.")
+
+
+class HistoryPointSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    score = serializers.IntegerField()
+
+
+class HealthExplanationSerializer(serializers.Serializer):
+    account = serializers.IntegerField()
+    day = serializers.DateField(allow_null=True, help_text="The day of the latest score; null: never scored.")
+    score = serializers.IntegerField(allow_null=True, help_text="0 to 100; null when no measure has data.")
+    grade = serializers.ChoiceField(choices=[*Grade.choices, ("", "none")], allow_blank=True)
+    score_before_cap = serializers.IntegerField(allow_null=True)
+    cap = CapSerializer(allow_null=True)
+    change_7d = serializers.IntegerField(allow_null=True)
+    change_30d = serializers.IntegerField(allow_null=True)
+    measures = MeasureLineSerializer(many=True)
+    no_data = MissingMeasureSerializer(many=True)
+    since_last_week = ChangeSerializer(many=True)
+    history = HistoryPointSerializer(many=True, help_text="Daily scores of the last 90 days, oldest first.")
 
 
 class HealthScoreFilter(filters.FilterSet):
@@ -69,6 +130,7 @@ class HealthScoreFilter(filters.FilterSet):
         description="The latest score with each measure's raw value, score, weight and points (they add "
         "up to the score), the measures without data, the cap if one applied, what changed since last "
         "week, and the daily history of the last 90 days. The id is the account's.",
+        responses=HealthExplanationSerializer,
     ),
 )
 class HealthScoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiGenericViewSet):
@@ -91,43 +153,56 @@ class HealthScoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiGe
         view = selectors.account_health(account=account)
         snapshot = view.snapshot
         if snapshot is None:
-            return Response({"account": account.pk, "score": None, "grade": "", "day": None, "history": []})
-        return Response(
-            {
+            document = {
                 "account": account.pk,
-                "day": snapshot.day,
-                "score": snapshot.score,
-                "grade": snapshot.grade,
-                "score_before_cap": snapshot.uncapped_score,
-                "cap": {"condition": snapshot.capped_by, "label": view.cap_label, "points": view.cap_points}
-                if snapshot.capped_by
-                else None,
-                "change_7d": view.change_7d,
-                "change_30d": view.change_30d,
-                "measures": [
-                    {
-                        "key": line.key,
-                        "label": line.label,
-                        "raw": line.raw,
-                        "unit": line.unit,
-                        "score": line.score,
-                        "weight": line.weight,
-                        "share": line.share,
-                        "points": line.contribution,
-                        "pulls_down": line.lost,
-                    }
-                    for line in view.lines
-                ],
-                "no_data": [
-                    {"key": line.key, "label": line.label, "weight": line.weight} for line in view.missing
-                ],
-                "since_last_week": [
-                    {"label": c.label, "before": c.before, "after": c.after, "points": c.delta}
-                    for c in view.changes
-                ],
-                "history": [{"day": day, "score": score} for day, score in view.trend],
+                "day": None,
+                "score": None,
+                "grade": "",
+                "score_before_cap": None,
+                "cap": None,
+                "change_7d": None,
+                "change_30d": None,
+                "measures": [],
+                "no_data": [],
+                "since_last_week": [],
+                "history": [],
             }
-        )
+            return Response(HealthExplanationSerializer(document).data)
+        document = {
+            "account": account.pk,
+            "day": snapshot.day,
+            "score": snapshot.score,
+            "grade": snapshot.grade,
+            "score_before_cap": snapshot.uncapped_score,
+            "cap": {"condition": snapshot.capped_by, "label": view.cap_label, "points": view.cap_points}
+            if snapshot.capped_by
+            else None,
+            "change_7d": view.change_7d,
+            "change_30d": view.change_30d,
+            "measures": [
+                {
+                    "key": line.key,
+                    "label": line.label,
+                    "raw": line.raw,
+                    "unit": line.unit,
+                    "score": line.score,
+                    "weight": line.weight,
+                    "share": line.share,
+                    "points": line.contribution,
+                    "pulls_down": line.lost,
+                }
+                for line in view.lines
+            ],
+            "no_data": [
+                {"key": line.key, "label": line.label, "weight": line.weight} for line in view.missing
+            ],
+            "since_last_week": [
+                {"label": c.label, "before": c.before, "after": c.after, "points": c.delta}
+                for c in view.changes
+            ],
+            "history": [{"day": day, "score": score} for day, score in view.trend],
+        }
+        return Response(HealthExplanationSerializer(document).data)
 
 
 # ---------------------------------------------------------------- alerts
@@ -189,7 +264,12 @@ class AlertFilter(filters.FilterSet):
     retrieve=extend_schema(summary="Read an alert"),
     snooze=extend_schema(summary="Snooze an alert", request=SnoozeSerializer, responses=AlertSerializer),
     resolve=extend_schema(summary="Resolve an alert", request=ResolveSerializer, responses=AlertSerializer),
-    reopen=extend_schema(summary="Open an alert again", request=None, responses=AlertSerializer),
+    reopen=extend_schema(
+        summary="Open an alert again",
+        description="Takes no fields: send {} or nothing.",
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses=AlertSerializer,
+    ),
 )
 class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiGenericViewSet):
     serializer_class = AlertSerializer
@@ -227,6 +307,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiGenericV
 # ---------------------------------------------------------------- tasks
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleAccountField(serializers.PrimaryKeyRelatedField):
     default_error_messages = {"does_not_exist": _("No account with id {pk_value} in your portfolio.")}
 
@@ -355,3 +436,64 @@ class TaskViewSet(
             task = services.task_reassign(task=task, owner=changes["owner"], by=request.user)
         task = Task.objects.select_related("owner").get(pk=task.pk)
         return Response(TaskSerializer(task, context=self.get_serializer_context()).data)
+
+
+# ---------------------------------------------------------------- playbooks
+
+
+class PlaybookStepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlaybookStep
+        fields = ("position", "title", "due_in_days", "priority", "notes")
+        read_only_fields = fields
+
+
+class PlaybookSerializer(serializers.ModelSerializer):
+    steps = PlaybookStepSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Playbook
+        fields = ("id", "name", "description", "steps")
+        read_only_fields = fields
+
+
+class PlaybookApplySerializer(serializers.Serializer):
+    account = VisibleAccountField(help_text="The account whose owner gets the tasks.")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List playbooks", description="The active playbooks with their ordered steps."
+    ),
+    retrieve=extend_schema(summary="Read a playbook"),
+    apply=extend_schema(
+        summary="Apply a playbook to an account",
+        description="Each step becomes a task for the account's owner, due its days from today.",
+        request=PlaybookApplySerializer,
+        responses={201: TaskSerializer(many=True)},
+    ),
+)
+class PlaybookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiGenericViewSet):
+    serializer_class = PlaybookSerializer
+    pagination_class = Pages
+    lookup_value_regex = "[0-9]{1,18}"
+
+    def get_queryset(self):
+        return Playbook.objects.filter(is_active=True).prefetch_related("steps").order_by("name", "id")
+
+    @action(detail=True, methods=["post"])
+    def apply(self, request, pk=None):
+        playbook = self.get_object()
+        data = PlaybookApplySerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        tasks = services.playbook_apply(
+            playbook=playbook, account=data.validated_data["account"], by=request.user
+        )
+        tasks = (
+            Task.objects.filter(pk__in=[t.pk for t in tasks])
+            .select_related("owner")
+            .order_by("due_date", "id")
+        )
+        return Response(
+            TaskSerializer(tasks, many=True, context=self.get_serializer_context()).data, status=201
+        )

@@ -12,8 +12,6 @@ from tests.factories import AccountFactory
 
 from .conftest import set_score
 
-pytestmark = pytest.mark.urls("tests.health.api_urls")
-
 
 @pytest.fixture
 def scored(alice, bob, touch_card):
