@@ -72,7 +72,9 @@ def _page(
         response = render(request, template, context, status=status)
     response["Content-Language"] = language
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    # Same-origin, not no-referrer: a browser sends "Origin: null" with a form posted from a
+    # no-referrer page, which fails Django's CSRF origin check. Other sites still get nothing.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
