@@ -11,6 +11,7 @@ import secrets
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,14 +138,26 @@ def webhooks_emit(*, event: str, payload: dict[str, Any]) -> list[WebhookDeliver
     Call it inside the service that makes the change: if that transaction rolls back, nothing
     is sent. Each delivery is sent by a Celery task that retries with exponential backoff.
     """
+    return webhooks_emit_many(event=event, payloads=[payload])
+
+
+def webhooks_emit_many(
+    *, event: str, payloads: Iterable[dict[str, Any]] | Callable[[], Iterable[dict[str, Any]]]
+) -> list[WebhookDelivery]:
+    """``webhooks_emit`` for many changes at once (e.g. every alert a recompute opened): one query
+    for the subscribers, one insert for the deliveries. ``payloads`` may be a callable, called
+    only when some webhook subscribes, so an unsubscribed event costs one query and no more."""
     if event not in WebhookEvent.values:
         raise ValueError(f"Unknown webhook event {event!r}; declare it in api.events.WebhookEvent.")
-    payload = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
     hooks = [hook for hook in Webhook.objects.filter(is_active=True) if hook.wants(event)]
     if not hooks:
         return []
+    if callable(payloads):
+        payloads = payloads()
+    documents = [json.loads(json.dumps(payload, cls=DjangoJSONEncoder)) for payload in payloads]
     deliveries = WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(webhook=hook, event=event, payload=payload) for hook in hooks]
+        [WebhookDelivery(webhook=hook, event=event, payload=doc) for doc in documents for hook in hooks],
+        batch_size=1000,
     )
     if deliveries and deliveries[0].pk is None:  # backends that do not return ids
         deliveries = list(

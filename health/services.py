@@ -545,6 +545,7 @@ def alerts_evaluate(
             with transaction.atomic():
                 created = Alert.objects.bulk_create(batch)
                 tasks += _playbook_tasks_for_alerts(created, owners=owners, today=today)
+                _alerts_raised_emit(created)
                 opened += len(created)
         except IntegrityError:
             # Another run opened some of these meanwhile: open the rest one by one.
@@ -554,10 +555,51 @@ def alerts_evaluate(
                     with transaction.atomic():
                         alert.save()
                         tasks += _playbook_tasks_for_alerts([alert], owners=owners, today=today)
+                        _alerts_raised_emit([alert])
                         opened += 1
                 except IntegrityError:
                     continue
     return opened, tasks
+
+
+def _alerts_raised_emit(alerts: list[Alert]) -> None:
+    """The "alert raised" webhook for each new alert, sent when their transaction commits. One
+    query when nobody subscribes; two more (the accounts, the deliveries) when somebody does."""
+    from api.events import WebhookEvent
+    from api.services import webhooks_emit_many
+
+    def payloads() -> list[dict]:
+        accounts = {
+            row["pk"]: row
+            for row in Account.objects.filter(pk__in={a.account_id for a in alerts}).values(
+                "pk", "name", "external_id", "owner__email"
+            )
+        }
+        documents = []
+        for alert in alerts:
+            account = accounts.get(alert.account_id, {})
+            documents.append(
+                {
+                    "alert": {
+                        "id": alert.pk,
+                        "rule": alert.rule.name,
+                        "kind": alert.rule.kind,
+                        "opportunity": alert.rule.is_opportunity,
+                        "severity": alert.severity,
+                        "details": alert.details,
+                        "opened_at": alert.opened_at,
+                    },
+                    "account": {
+                        "id": alert.account_id,
+                        "name": account.get("name"),
+                        "external_id": account.get("external_id"),
+                    },
+                    "owner": account.get("owner__email"),
+                }
+            )
+        return documents
+
+    webhooks_emit_many(event=WebhookEvent.ALERT_RAISED, payloads=payloads)
 
 
 def _steps_by_playbook(playbook_ids: Iterable[int]) -> dict[int, list[PlaybookStep]]:

@@ -823,13 +823,23 @@ def _convert(referral: Referral, account: Account) -> Referral:
         idempotency_key=f"referral:{referral.pk}:welcome",
         reason=_("Welcome: referred by %(company)s") % {"company": referral.referrer_account.name},
     )
+    referrer = referral.referrer_account
     webhooks_emit(
         event="referral.converted",
         payload={
-            "referral": referral.pk,
-            "referrer_account": referral.referrer_account_id,
-            "account": account.pk,
-            "domain": referral.domain,
+            "referral": {
+                "id": referral.pk,
+                "company_name": referral.company_name,
+                "domain": referral.domain,
+                "submitted_at": referral.submitted_at,
+                "converted_at": referral.converted_at,
+            },
+            "account": {"id": account.pk, "name": account.name, "external_id": account.external_id},
+            "referrer_account": {
+                "id": referrer.pk,
+                "name": referrer.name,
+                "external_id": referrer.external_id,
+            },
             "points": entry.points if entry else 0,
         },
     )

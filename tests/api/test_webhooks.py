@@ -4,8 +4,6 @@ each delivery recorded; emitted only after the transaction commits."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.db import transaction
@@ -16,39 +14,7 @@ from api.models import DeliveryStatus, Webhook, WebhookDelivery
 from api.tasks import webhook_backoff, webhook_deliver_task
 from cs_app.celery import app as celery_app
 
-
-class Receiver:
-    """An HTTP server in a thread that answers with the queued statuses (then 200)."""
-
-    def __init__(self):
-        self.statuses: list[int] = []
-        self.requests: list[dict] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.requests.append({"headers": self.headers, "body": body, "path": self.path})
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/cs"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+from .webhook_receiver import Receiver
 
 
 @pytest.fixture
