@@ -16,6 +16,8 @@ from django.db.models.functions import Coalesce, Greatest, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from team.models import Role, User
 
 from .models import (
@@ -176,8 +178,16 @@ def account_reassign_owner(*, account: Account, owner: User, by: User) -> Accoun
         raise PermissionError("Only managers can reassign accounts.")
     if not (owner.is_active and owner.role in (Role.CSM, Role.MANAGER, Role.ADMIN)):
         raise ValidationError({"owner": _("Choose an active CSM or manager.")})
+    previous_owner_id = Account.objects.filter(pk=account.pk).values_list("owner_id", flat=True).first()
     Account.objects.filter(pk=account.pk).update(owner=owner, updated_at=timezone.now())
     account.owner = owner
+    if previous_owner_id != owner.pk:
+        audit_record(
+            actor=by,
+            action=AuditAction.OWNER_REASSIGN,
+            target=account,
+            details={"from_owner_id": previous_owner_id, "to_owner_id": owner.pk, "to_owner": owner.email},
+        )
     return account
 
 

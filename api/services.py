@@ -21,6 +21,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from team.models import User
 
 from .events import WebhookEvent
@@ -78,6 +80,12 @@ def token_create(*, name: str, user: User, scope: str, created_by: User | None) 
     )
     token.full_clean()
     token.save()
+    audit_record(
+        actor=created_by,
+        action=AuditAction.TOKEN_CREATE,
+        target=token,
+        details={"prefix": token.prefix, "acts_for": user.email, "scope": scope},
+    )
     return IssuedToken(token=token, raw=raw)
 
 
@@ -89,9 +97,16 @@ def token_revoke(*, token: ApiToken, by: User | None) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.revoked_by = by
-        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
             revoked_at=token.revoked_at, revoked_by=by
         )
+        if revoked:
+            audit_record(
+                actor=by,
+                action=AuditAction.TOKEN_REVOKE,
+                target=token,
+                details={"prefix": token.prefix, "acts_for_id": token.user_id},
+            )
     return token
 
 

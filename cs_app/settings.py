@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "dashboards",
     "onboarding",
     "loyalty",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -65,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "audit.context.AuditContextMiddleware",  # the client address for audit entries
     # Axes must be last: it answers locked-out logins.
     "axes.middleware.AxesMiddleware",
 ]

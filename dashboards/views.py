@@ -39,7 +39,7 @@ def _export_or_none(request: HttpRequest, tables: list[Table], name: str) -> Htt
         return None
     for table in tables:
         if table.id == wanted:
-            return table.csv_response(f"{name}-{table.id}.csv")
+            return table.csv_response(f"{name}-{table.id}.csv", by=request.user)
     raise Http404(_("No such table to export."))
 
 
@@ -194,7 +194,7 @@ def renewals(request: HttpRequest) -> HttpResponse:
     shows_owner = request.user.sees_all_accounts
     if request.GET.get("export") == "renewing-accounts":
         return presenters.renewing_accounts_table(accounts, today, shows_owner=shows_owner).csv_response(
-            f"renewals-{days}-days-{today}.csv"
+            f"renewals-{days}-days-{today}.csv", by=request.user
         )
     paginator = Paginator(accounts, PAGE_SIZE)
     # The window's count is already known from the summary: no second COUNT over the accounts.
@@ -237,7 +237,7 @@ def drilldown(request: HttpRequest) -> HttpResponse:
     accounts = selectors.drilldown_accounts(scope=scope, period=period, which=which)
     if request.GET.get("export") == "accounts":
         return presenters.drilldown_table(accounts, shows_owner=True).csv_response(
-            f"accounts-{which}-{period.start}-{period.end}.csv"
+            f"accounts-{which}-{period.start}-{period.end}.csv", by=request.user
         )
     page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
     table = presenters.drilldown_table(page.object_list, shows_owner=True)

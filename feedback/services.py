@@ -31,6 +31,8 @@ from accounts.models import (
     Touchpoint,
     TouchpointKind,
 )
+from audit.models import AuditAction
+from audit.services import audit_record
 from team.models import User
 
 from . import services_outbox as outbox
@@ -305,6 +307,7 @@ def campaign_delete_draft(*, campaign: Campaign, by: User | None = None) -> None
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status != CampaignStatus.DRAFT:
         raise ValidationError(_("Only a draft can be deleted; cancel a launched campaign instead."))
+    audit_record(actor=by, action=AuditAction.DELETE, target=campaign, details={"via": "campaign page"})
     campaign.delete()
 
 

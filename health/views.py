@@ -18,6 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Account
+from accounts.resources import escape_formula
+from audit.models import AuditAction
+from audit.services import audit_record
 from team.decorators import role_required
 
 from . import selectors, services
@@ -297,19 +300,23 @@ def backtest(request: HttpRequest) -> HttpResponse:
     elif not form.is_bound:
         result = selectors.backtest(day=initial["day"], horizon=initial["horizon"])
     if result is not None and request.GET.get("format") == "csv":
-        return _backtest_csv(result)
+        return _backtest_csv(result, by=request.user)
     return render(request, "health/backtest.html", {"form": form, "result": result})
 
 
-def _backtest_csv(result: selectors.Backtest) -> HttpResponse:
+def _backtest_csv(result: selectors.Backtest, *, by) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="backtest-{result.day.isoformat()}.csv"'
     names = dict(Account.objects.values_list("pk", "name").iterator(chunk_size=5000))
     writer = csv.writer(response)
     writer.writerow(["account_id", "account", "score", "grade", f"churned_within_{result.horizon}_days"])
     for account_id, score, grade, churned in result.rows:
-        name = names.get(account_id, "")
-        if name[:1] in ("=", "+", "-", "@"):
-            name = "'" + name  # never a formula in a spreadsheet
-        writer.writerow([account_id, name, score, grade, int(churned)])
+        writer.writerow([account_id, escape_formula(names.get(account_id, "")), score, grade, int(churned)])
+    audit_record(
+        actor=by,
+        action=AuditAction.EXPORT,
+        target_type="health.backtest",
+        target_label=f"backtest-{result.day.isoformat()}.csv",
+        details={"via": "backtest", "rows": len(result.rows), "horizon": result.horizon},
+    )
     return response

@@ -30,6 +30,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact, Tier
 from accounts.services import domain_normalize
+from audit.models import AuditAction
+from audit.services import audit_record
 
 from . import conf
 from .models import (
@@ -251,6 +253,13 @@ def points_adjust(
         idempotency_key=key,
         by=by,
     )
+    if _created:
+        audit_record(
+            actor=by,
+            action=AuditAction.POINTS_ADJUST,
+            target=account,
+            details={"points": points, "reason": reason.strip(), "ledger_entry_id": entry.pk},
+        )
     if points > 0:
         _tier_raise_if_due(account=account, lifetime=PointsBalance.objects.get(account=account).lifetime)
     return entry
@@ -356,6 +365,17 @@ def redemption_approve(*, redemption: Redemption, by, note: str = "") -> Redempt
     redemption.decided_at = timezone.now()
     redemption.decision_note = (note or "").strip()[:500]
     redemption.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    audit_record(
+        actor=by,
+        action=AuditAction.REDEMPTION_APPROVE,
+        target=redemption,
+        details={
+            "account_id": redemption.account_id,
+            "reward": redemption.reward.name,
+            "points": redemption.points,
+            "note": redemption.decision_note,
+        },
+    )
     return redemption
 
 

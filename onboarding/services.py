@@ -25,6 +25,8 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact, Language, LifecycleStage, Segment
+from audit.models import AuditAction
+from audit.services import audit_record
 from team.models import User
 
 from . import signals
@@ -515,6 +517,7 @@ def plan_expectations_set(
 @transaction.atomic
 def plan_delete(*, plan: OnboardingPlan, by: User | None = None) -> None:
     """Remove the plan with its milestones, criteria, links and celebration records."""
+    audit_record(actor=by, action=AuditAction.DELETE, target=plan, details={"account_id": plan.account_id})
     OnboardingPlan.objects.filter(pk=plan.pk).delete()
 
 

@@ -87,3 +87,24 @@ class UserAdmin(DjangoUserAdmin):
             # Choosing an account owner: only people who can work accounts.
             queryset = queryset.filter(is_active=True).exclude(role="")
         return queryset, may_have_duplicates
+
+    # Rights that decide what a person may see and do: every change goes in the audit log.
+    AUDITED_FIELDS = ("role", "is_staff", "is_superuser", "is_active")
+
+    def save_model(self, request, obj, form, change):
+        from audit.models import AuditAction
+        from audit.services import audit_record
+
+        before = {}
+        if change and obj.pk:
+            before = User.objects.filter(pk=obj.pk).values(*self.AUDITED_FIELDS).first() or {}
+        super().save_model(request, obj, form, change)
+        after = {field: getattr(obj, field) for field in self.AUDITED_FIELDS}
+        changed = {f: [before.get(f), after[f]] for f in self.AUDITED_FIELDS if before.get(f) != after[f]}
+        if (change and changed) or (not change and (obj.role or obj.is_staff or obj.is_superuser)):
+            audit_record(
+                actor=request.user,
+                action=AuditAction.ROLE_CHANGE,
+                target=obj,
+                details={"changes": changed if change else {f: [None, v] for f, v in after.items()}},
+            )
