@@ -248,7 +248,9 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "CS Platform API",
     "DESCRIPTION": (
-        "Accounts, contacts, revenue, usage and touchpoints of the customer-success platform. "
+        "Every part of the customer-success platform: accounts, contacts, revenue, usage and "
+        "touchpoints; health scores, alerts, tasks and playbooks; onboarding; surveys; loyalty and "
+        "referrals; dashboard metrics. "
         "Authenticate with `Authorization: Bearer <token>`; see docs/api.md."
     ),
     "VERSION": "1.0.0",
