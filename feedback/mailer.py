@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import re
 import smtplib
+import socket
 from collections.abc import Callable
 
 from django.core.mail import EmailMessage, get_connection
@@ -78,6 +79,16 @@ class ChunkConnection:
             self.backend.open()
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             raise TransientSendError(f"cannot connect to the mail server: {exc}"[:480]) from exc
+        self._no_delay()
+
+    def _no_delay(self) -> None:
+        """Send small writes at once. The final ``.`` goes in a write of its own after the message
+        (phase two); with Nagle's algorithm it waited for the server's delayed ACK of the message
+        (about 10 ms a message, which capped a sender at ~50 messages a second)."""
+        sock = getattr(getattr(self.backend, "connection", None), "sock", None)
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _reconnect(self) -> None:
         with contextlib.suppress(smtplib.SMTPException, OSError):
