@@ -41,26 +41,27 @@ SORTS: dict[str, tuple[tuple, tuple]] = {
         (F("last_touch_at").asc(nulls_first=True), F("id").asc()),
         (F("last_touch_at").desc(nulls_last=True), F("id").desc()),
     ),
-    # health (health.AccountHealth, joined): worst first when ascending
+    # health (copied onto the account row by the health app): worst first when ascending; unscored
+    # accounts last either way (PostgreSQL indexes for each direction: accounts migration 0004)
     "score": (
-        (F("health__score").asc(nulls_last=True), F("id").asc()),
-        (F("health__score").desc(nulls_last=True), F("id").desc()),
+        (F("health_score").asc(nulls_last=True), F("id").asc()),
+        (F("health_score").desc(nulls_last=True), F("id").desc()),
     ),
     "grade": (
         (
-            F("health__grade_order").asc(nulls_last=True),
-            F("health__score").asc(nulls_last=True),
+            F("health_grade_order").asc(nulls_last=True),
+            F("health_score").asc(nulls_last=True),
             F("id").asc(),
         ),
         (
-            F("health__grade_order").desc(nulls_last=True),
-            F("health__score").desc(nulls_last=True),
+            F("health_grade_order").desc(nulls_last=True),
+            F("health_score").desc(nulls_last=True),
             F("id").desc(),
         ),
     ),
     "trend": (
-        (F("health__change_7d").asc(nulls_last=True), F("id").asc()),
-        (F("health__change_7d").desc(nulls_last=True), F("id").desc()),
+        (F("health_change_7d").asc(nulls_last=True), F("id").asc()),
+        (F("health_change_7d").desc(nulls_last=True), F("id").desc()),
     ),
 }
 

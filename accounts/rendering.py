@@ -54,10 +54,9 @@ def portfolio_rows_html(
     never = format_html('<span class="muted">{}</span>', _("never"))
     rows = []
     for account in accounts:
-        health = getattr(account, "health", None)
-        score = getattr(health, "score", None)
-        grade = getattr(health, "grade", "") or ""
-        change = getattr(health, "change_7d", None)
+        score = account.health_score
+        grade = account.health_grade
+        change = account.health_change_7d
         cells = [
             format_html(
                 '<td data-label="{}"><a href="/accounts/{}/"><strong>{}</strong></a><br>'

@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Account, MrrMovement, Touchpoint, UsageEvent
+from .models import HEALTH_GRADE_ORDER, Account, MrrMovement, Touchpoint, UsageEvent
 
 # ---------------------------------------------------------------- MRR
 
@@ -312,8 +312,8 @@ class PortfolioFilters:
 def portfolio_rows(*, user, filters: PortfolioFilters, today: dt.date | None = None) -> QuerySet[Account]:
     """The accounts a user may see, filtered and sorted; one query for a page of any size."""
     today = today or timezone.localdate()
-    # "health" is the one-to-one current score row (health.AccountHealth): a join, not a query.
-    qs = Account.objects.visible_to(user).select_related("owner", "health")
+    # The health columns are copies on the account row (kept by the health app): no join.
+    qs = Account.objects.visible_to(user).select_related("owner")
     if filters.q:
         qs = qs.filter(Q(name__icontains=filters.q) | Q(domain__icontains=filters.q))
     if filters.segment:
@@ -330,11 +330,11 @@ def portfolio_rows(*, user, filters: PortfolioFilters, today: dt.date | None = N
     if filters.owner_id:
         qs = qs.filter(owner_id=filters.owner_id)
     if filters.grade == "none":
-        qs = qs.filter(Q(health__isnull=True) | Q(health__score__isnull=True))
+        qs = qs.filter(health_score__isnull=True)
     elif filters.grade:
-        qs = qs.filter(health__grade=filters.grade)
+        qs = qs.filter(health_grade_order=HEALTH_GRADE_ORDER.get(filters.grade))
     if filters.trend == "falling":
-        qs = qs.filter(health__change_7d__lte=-5)
+        qs = qs.filter(health_change_7d__lte=-5)
     elif filters.trend == "rising":
-        qs = qs.filter(health__change_7d__gte=5)
+        qs = qs.filter(health_change_7d__gte=5)
     return qs.order_by(*filters.ordering)

@@ -285,6 +285,26 @@ class AccountHealth(models.Model):
     def __str__(self) -> str:
         return f"{self.account_id}: {self.score} {self.grade}"
 
+    # The account row keeps copies of score, grade order and 7-day change for the portfolio's
+    # sorts (accounts.Account.health_*): every write of this row writes them too. The nightly
+    # recompute writes in bulk and copies with health.bulk.account_health_columns_sync.
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        fields = kwargs.get("update_fields")
+        if fields is not None and not {"score", "grade_order", "change_7d"} & set(fields):
+            return
+        Account.objects.filter(pk=self.account_id).update(
+            health_score=self.score, health_grade_order=self.grade_order, health_change_7d=self.change_7d
+        )
+
+    def delete(self, *args, **kwargs):
+        account_id = self.account_id
+        result = super().delete(*args, **kwargs)
+        Account.objects.filter(pk=account_id).update(
+            health_score=None, health_grade_order=None, health_change_7d=None
+        )
+        return result
+
 
 # ---------------------------------------------------------------- playbooks and tasks
 

@@ -1,11 +1,18 @@
 """The portfolio's score, grade and 7-day trend columns: shown, sortable, filterable, joined
 (never an extra query per page)."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts.models import Account
 from health.models import AccountHealth
+from health.services import health_scores_recompute
 from tests.factories import AccountFactory, UserFactory
+
+from .conftest import past_snapshot, set_score
 
 URL = reverse("accounts:portfolio")
 
@@ -97,3 +104,34 @@ def test_health_columns_add_no_query(client, carol, django_assert_max_num_querie
             AccountHealth.objects.create(account=account, score=i, grade="red", grade_order=1, change_7d=-i)
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(URL, params)
+
+
+def test_the_nightly_recompute_copies_the_current_health_onto_the_account(client, alice, touch_card):
+    """The portfolio sorts by copies on the account row; every write of the current health keeps
+    them in step: the bulk recompute, a save, a delete."""
+    red, green, unscored = (AccountFactory(owner=alice, name=n) for n in ("Red", "Green", "Unscored"))
+    past_snapshot(red, timezone.localdate() - dt.timedelta(days=7), 45, "yellow")
+    set_score(red, 30)
+    set_score(green, 90)
+    health_scores_recompute(accounts=Account.objects.exclude(pk=unscored.pk))
+    for account, expected in ((red, (30, 1, -15)), (green, (90, 3, None)), (unscored, (None, None, None))):
+        account.refresh_from_db()
+        assert (account.health_score, account.health_grade_order, account.health_change_7d) == expected
+    assert (red.health_grade, green.health_grade, unscored.health_grade) == ("red", "green", "")
+    client.force_login(alice)
+    assert names(client.get(URL, {"sort": "score"})) == ["Red", "Green", "Unscored"]
+    assert names(client.get(URL, {"grade": "red"})) == ["Red"]
+
+    set_score(green, 20)  # the next run changes the copy too
+    health_scores_recompute()
+    green.refresh_from_db()
+    assert (green.health_score, green.health_grade) == (20, "red")
+
+    health = AccountHealth.objects.get(account=green)
+    health.score, health.grade, health.grade_order, health.change_7d = 75, "green", 3, 4
+    health.save()
+    green.refresh_from_db()
+    assert (green.health_score, green.health_grade_order, green.health_change_7d) == (75, 3, 4)
+    health.delete()
+    green.refresh_from_db()
+    assert (green.health_score, green.health_grade_order, green.health_change_7d) == (None, None, None)
