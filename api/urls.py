@@ -23,6 +23,8 @@ app_name = "api"
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+# JSON only: no ``.json`` twin of every address (the custom actions answered those with a 500).
+router.include_format_suffixes = False
 router.register("accounts", accounts_api.AccountViewSet, basename="account")
 router.register("contacts", accounts_api.ContactViewSet, basename="contact")
 router.register("mrr-movements", accounts_api.MrrMovementViewSet, basename="mrr-movement")
