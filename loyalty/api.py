@@ -162,19 +162,24 @@ class AwardViewSet(ApiGenericViewSet):
             raise serializers.ValidationError(
                 {"idempotency_key": [_("This key was used for another account.")]}
             )
-        entry = services.points_award_for_event(
+        result = services.points_award(
             account=values["account"],
             event=values["event"],
             source=values["source"] or "api",
             idempotency_key=values["idempotency_key"],
             contact=contact,
         )
+        entry = result.entry
+        if entry is not None and entry.account_id != values["account"].pk:  # raced another account
+            raise serializers.ValidationError(
+                {"idempotency_key": [_("This key was used for another account.")]}
+            )
         body = {
             "awarded": entry is not None,
-            "replayed": existed is not None,
+            "replayed": entry is not None and not result.created,
             "entry": LedgerEntrySerializer(entry).data if entry else None,
         }
-        created = entry is not None and existed is None
+        created = result.created
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

@@ -133,20 +133,29 @@ def _append(
         )
     created_at = created_at or timezone.now()
     credit = kind == EntryKind.EARN or (kind == EntryKind.ADJUST and points > 0)
-    entry = LedgerEntry.objects.create(
-        account=account,
-        contact=contact,
-        kind=kind,
-        event=event,
-        points=points,
-        balance_after=new_balance,
-        reason=reason[:500],
-        source=source[:200],
-        idempotency_key=idempotency_key,
-        created_at=created_at,
-        expires_on=_expiry_for(timezone.localdate(created_at)) if credit else None,
-        created_by=by,
-    )
+    try:
+        with transaction.atomic():  # a savepoint: the key's unique index may refuse the row
+            entry = LedgerEntry.objects.create(
+                account=account,
+                contact=contact,
+                kind=kind,
+                event=event,
+                points=points,
+                balance_after=new_balance,
+                reason=reason[:500],
+                source=source[:200],
+                idempotency_key=idempotency_key,
+                created_at=created_at,
+                expires_on=_expiry_for(timezone.localdate(created_at)) if credit else None,
+                created_by=by,
+            )
+    except IntegrityError:
+        # The same key written meanwhile by a transaction that did not hold this balance's lock
+        # (another account's): the first one stands, nothing is added.
+        existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing, False
     balance.balance = new_balance
     if kind in CREDIT_KINDS:
         balance.lifetime = max(0, balance.lifetime + points)
@@ -181,7 +190,12 @@ def _cap_room(*, rule: EarnRule, account: Account, when: dt.datetime) -> int:
     return room
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class AwardResult:
+    entry: LedgerEntry | None  # None: no active rule covers the event, or a cap leaves no room
+    created: bool  # False when the key had been awarded before (the first entry is returned)
+
+
 def points_award_for_event(
     *,
     account: Account,
@@ -196,6 +210,29 @@ def points_award_for_event(
     Returns the entry (the existing one when the key was seen before), or None when no active
     rule covers the event or a cap leaves no room.
     """
+    return points_award(
+        account=account,
+        event=event,
+        source=source,
+        idempotency_key=idempotency_key,
+        contact=contact,
+        reason=reason,
+    ).entry
+
+
+@transaction.atomic
+def points_award(
+    *,
+    account: Account,
+    event: str,
+    source: str,
+    idempotency_key: str,
+    contact: Contact | None = None,
+    reason: str = "",
+) -> AwardResult:
+    """``points_award_for_event``, also saying whether this call wrote the entry. Safe against
+    the same event arriving twice at once: the account's balance row is locked first, and the
+    key's unique index settles a race between two accounts."""
     if event not in EarnEvent.values:
         raise ValidationError({"event": _("Unknown event.")})
     if not idempotency_key or len(idempotency_key) > 255:
@@ -203,16 +240,16 @@ def points_award_for_event(
     balance = _lock_balance(account.pk)
     existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
-        return existing
+        return AwardResult(existing, False)
     rule = EarnRule.objects.filter(event=event, is_active=True).first()
     if rule is None:
-        return None
+        return AwardResult(None, False)
     now = timezone.now()
     points = _cap_room(rule=rule, account=account, when=now)
     if points <= 0:
-        return None
+        return AwardResult(None, False)
     label = EarnEvent(event).label
-    entry, _created = _append(
+    entry, created = _append(
         account=account,
         points=points,
         kind=EntryKind.EARN,
@@ -224,8 +261,9 @@ def points_award_for_event(
         created_at=now,
         balance=balance,
     )
-    _tier_raise_if_due(account=account, lifetime=balance.lifetime)
-    return entry
+    if created:
+        _tier_raise_if_due(account=account, lifetime=balance.lifetime)
+    return AwardResult(entry, created)
 
 
 @transaction.atomic
