@@ -212,6 +212,9 @@ class AlertSerializer(serializers.ModelSerializer):
     rule = serializers.CharField(source="rule.name", read_only=True)
     kind = serializers.CharField(source="rule.kind", read_only=True)
     opportunity = serializers.BooleanField(source="rule.is_opportunity", read_only=True)
+    outcome = serializers.ChoiceField(
+        choices=AlertOutcome.choices, allow_blank=True, read_only=True, help_text="Blank until resolved."
+    )
 
     class Meta:
         model = Alert

@@ -2,7 +2,8 @@
 
 schemathesis generates valid and invalid requests for every operation from /api/schema/ and
 sends them to the WSGI app with a manager's read-and-write token. Examples are bounded
-(``CS_FUZZ_EXAMPLES``, default 25 per operation) so the run takes well under two minutes; CI
+(``CS_FUZZ_EXAMPLES``, default 25 per operation; ``CS_FUZZ_PATHS``, a regular expression, limits
+the run to some paths) so the run takes well under two minutes; CI
 runs it with the rest of the suite (marker: fuzz).
 """
 
@@ -30,13 +31,31 @@ EXAMPLES = int(os.environ.get("CS_FUZZ_EXAMPLES", "25"))
 
 config = SchemathesisConfig.from_dict({"generation": {"mode": "all"}})
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application, config=config)
+if os.environ.get("CS_FUZZ_PATHS"):  # a regular expression, to fuzz only some paths while working on them
+    schema = schema.include(path_regex=os.environ["CS_FUZZ_PATHS"])
 
 
 @pytest.fixture
 def manager_token(db, carol, make_token):
+    from django.utils import timezone
+
+    from health.models import AccountHealth, Alert, AlertRule, Playbook, PlaybookStep, Task
+
     account = AccountFactory(owner=carol, external_id="crm-1")
     ContactFactory(account=account, email="ann@customer.example")
     UsageEventFactory(account=account)
+    # a row behind each health resource, so generated ids can hit one
+    today = timezone.localdate()
+    AccountHealth.objects.create(account=account, day=today, score=35, grade="red", grade_order=1)
+    rule, _ = AlertRule.objects.get_or_create(
+        name="Fuzz: quiet account", defaults={"kind": "no_touch", "threshold": 30}
+    )
+    Alert.objects.create(account=account, rule=rule, severity="high", details="Quiet")
+    Task.objects.create(account=account, owner=carol, title="Check in", due_date=today)
+    playbook, _ = Playbook.objects.get_or_create(name="Fuzz playbook")
+    PlaybookStep.objects.get_or_create(
+        playbook=playbook, position=1, defaults={"title": "Call", "due_in_days": 1}
+    )
     return make_token(carol, "write")
 
 
