@@ -4,14 +4,22 @@ The token in the address is the only credential. The referral page names who inv
 visitor (the company, nothing else); the rewards page shows that account's balance, tier and
 the catalog, and lets the contact ask for a reward. Unknown or inactive tokens are a plain 404.
 Rate-limited per address.
+
+Both pages speak the contact's language (English, Turkish or Traditional Chinese): the link's
+contact chooses, else the browser's Accept-Language; the visitor can switch (``?lang=``), and
+the choice rides along with the form.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -36,58 +44,101 @@ def _link(token: str, kind: str) -> MemberLink:
     return link
 
 
+LANGUAGES = {code for code, _name in settings.LANGUAGES}
+
+
+def _language(request: HttpRequest, link: MemberLink | None) -> str:
+    wanted = request.POST.get("lang") or request.GET.get("lang") or ""
+    if wanted in LANGUAGES:
+        return wanted
+    if link is not None and link.contact is not None and link.contact.language in LANGUAGES:
+        return link.contact.language
+    browser = translation.get_language_from_request(request)
+    return browser if browser in LANGUAGES else settings.LANGUAGE_CODE
+
+
+def _page(
+    request: HttpRequest, template: str, context: dict, *, language: str, status: int = 200
+) -> HttpResponse:
+    context = {"language": language, "languages": settings.LANGUAGES, "lang_path": request.path, **context}
+    response = render(request, template, context, status=status)
+    response["Content-Language"] = language
+    return response
+
+
+def _redirect(name: str, token: str, language: str) -> HttpResponse:
+    return HttpResponseRedirect(f"{reverse(name, args=[token])}?{urlencode({'lang': language})}")
+
+
 def _ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def _too_many(request) -> HttpResponse:
-    return render(request, "loyalty/public/busy.html", status=429)
+def _too_many(request, language: str) -> HttpResponse:
+    with translation.override(language):
+        return _page(request, "loyalty/public/busy.html", {}, language=language, status=429)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def referral(request: HttpRequest, token: str) -> HttpResponse:
     if not ratelimit.allow(request, "read"):
-        return _too_many(request)
+        return _too_many(request, _language(request, None))
     link = _link(token, LinkKind.REFERRAL)
-    form = ReferralForm()
-    status = 200
-    if request.method == "POST":
-        if not ratelimit.allow(request, "write"):
-            return _too_many(request)
-        form = ReferralForm(request.POST)
-        if form.is_valid():
-            try:
-                services.referral_submit(link=link, ip=_ip(request), **form.cleaned_data)
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                return redirect("loyalty_public:referral_thanks", token=token)
-        status = 422
-    return render(request, "loyalty/public/referral.html", {"link": link, "form": form}, status=status)
+    language = _language(request, link)
+    with translation.override(language):
+        form = ReferralForm()
+        status = 200
+        if request.method == "POST":
+            if not ratelimit.allow(request, "write"):
+                return _too_many(request, language)
+            form = ReferralForm(request.POST)
+            if form.is_valid():
+                try:
+                    services.referral_submit(link=link, ip=_ip(request), **form.cleaned_data)
+                except ValidationError as exc:
+                    for field, errors in exc.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    return _redirect("loyalty_public:referral_thanks", token, language)
+            status = 422
+        return _page(
+            request,
+            "loyalty/public/referral.html",
+            {"link": link, "form": form},
+            language=language,
+            status=status,
+        )
 
 
 @never_cache
 @require_http_methods(["GET"])
 def referral_thanks(request: HttpRequest, token: str) -> HttpResponse:
     link = _link(token, LinkKind.REFERRAL)
-    return render(request, "loyalty/public/referral_thanks.html", {"link": link})
+    language = _language(request, link)
+    with translation.override(language):
+        return _page(request, "loyalty/public/referral_thanks.html", {"link": link}, language=language)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def rewards(request: HttpRequest, token: str) -> HttpResponse:
     if not ratelimit.allow(request, "read"):
-        return _too_many(request)
+        return _too_many(request, _language(request, None))
     link = _link(token, LinkKind.REWARDS)
+    language = _language(request, link)
+    with translation.override(language):
+        return _rewards(request, link, language)
+
+
+def _rewards(request: HttpRequest, link: MemberLink, language: str) -> HttpResponse:
     account = link.account
     catalog = selectors.rewards_available(today=timezone.localdate())
     form = RedemptionRequestForm(rewards=catalog)
     status = 200
     if request.method == "POST":
         if not ratelimit.allow(request, "write"):
-            return _too_many(request)
+            return _too_many(request, language)
         form = RedemptionRequestForm(request.POST, rewards=catalog)
         if form.is_valid():
             try:
@@ -102,7 +153,7 @@ def rewards(request: HttpRequest, token: str) -> HttpResponse:
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 request.session[f"rewards-done-{link.pk}"] = True
-                return redirect("loyalty_public:rewards", token=token)
+                return _redirect("loyalty_public:rewards", link.token, language)
         status = 422
     done = request.session.pop(f"rewards-done-{link.pk}", False)
     context = {
@@ -122,4 +173,4 @@ def rewards(request: HttpRequest, token: str) -> HttpResponse:
         if done
         else "",
     }
-    return render(request, "loyalty/public/rewards.html", context, status=status)
+    return _page(request, "loyalty/public/rewards.html", context, language=language, status=status)

@@ -19,14 +19,16 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Account, Contact, Tier
 from accounts.services import domain_normalize
@@ -80,6 +82,12 @@ def _lock_balance(account_id: int) -> PointsBalance:
     except IntegrityError:
         pass  # created by a concurrent transaction; lock that one
     return PointsBalance.objects.select_for_update().get(account_id=account_id)
+
+
+def _stored(text: str, **values) -> str:
+    """A reason kept on a record, in the site's language (a customer's request may come in theirs)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(text) % values
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -373,7 +381,7 @@ def redemption_request(
         account=account,
         points=-reward.cost,
         kind=EntryKind.REDEEM,
-        reason=_("Held for %(reward)s") % {"reward": reward.name},
+        reason=_stored(gettext_noop("Held for %(reward)s"), reward=reward.name),
         idempotency_key=f"redemption:{redemption.pk}:hold",
         source=f"loyalty.redemption:{redemption.pk}",
         contact=contact,
