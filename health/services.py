@@ -134,12 +134,18 @@ def _id_ranges(accounts: QuerySet[Account] | None, size: int) -> list[tuple[int,
 
 
 def _fetch(
-    *, day: dt.date, now: dt.datetime, accounts: QuerySet[Account] | None, cards, id_range: tuple[int, int]
+    *,
+    day: dt.date,
+    now: dt.datetime,
+    accounts: QuerySet[Account] | None,
+    cards,
+    id_range: tuple[int, int],
+    replay: bool = False,
 ) -> _Batch:
     """Everything one batch needs from the database: the raw values of its accounts."""
     started = time.perf_counter()
     computed = selectors.scores_compute(
-        day=day, as_of=now, accounts=accounts, cards=cards, id_range=id_range, score=False
+        day=day, as_of=now, accounts=accounts, cards=cards, id_range=id_range, score=False, replay=replay
     )
     return _Batch(computed=computed, seconds=time.perf_counter() - started)
 
@@ -175,8 +181,12 @@ def health_scores_recompute(
     evaluate_alerts: bool = True,
     batch_size: int = RANGE_SIZE,
     parallel: bool | None = None,
+    replay: bool = False,
 ) -> RecomputeReport:
     """Score every account (or those in ``accounts``) for today and store the snapshots.
+
+    ``now`` in the past with ``replay=True`` scores that day from the data recorded before it only
+    (as the backtest does): how a fresh install fills in the last weeks' history.
 
     Set-based, in batches of accounts by id: each batch's raw values come from a handful of
     grouped queries, the scores are computed in Python, and the snapshots (one per account and
@@ -196,6 +206,7 @@ def health_scores_recompute(
                 evaluate_alerts=evaluate_alerts,
                 batch_size=batch_size,
                 parallel=parallel,
+                replay=replay,
             )
     finally:
         if paused:
@@ -209,6 +220,7 @@ def _recompute(
     evaluate_alerts: bool,
     batch_size: int,
     parallel: bool | None,
+    replay: bool = False,
 ) -> RecomputeReport:
     now = (now or timezone.now()).replace(microsecond=0)  # one value both databases store exactly
     day = timezone.localdate(now)
@@ -221,7 +233,7 @@ def _recompute(
     parallel = can_overlap if parallel is None else (parallel and can_overlap)
     merged: selectors.Computed | None = None
     previous: dict[int, _Previous] = {}
-    fetch = partial(_fetch, day=day, now=now, accounts=accounts, cards=cards)
+    fetch = partial(_fetch, day=day, now=now, accounts=accounts, cards=cards, replay=replay)
     workers = FETCH_WORKERS if parallel else 0
     with ThreadPoolExecutor(max_workers=workers) if parallel else nullcontext() as pool:
         ahead: deque = deque()  # batches being fetched in the background, in order
@@ -229,7 +241,7 @@ def _recompute(
         def fetch_ahead(index: int) -> None:
             if index < len(ranges):
                 ahead.append(pool.submit(_fetch_in_thread, day=day, now=now, accounts=accounts, cards=cards,
-                                         id_range=ranges[index]))  # fmt: skip
+                                         id_range=ranges[index], replay=replay))  # fmt: skip
 
         for index in range(workers):
             fetch_ahead(index)
