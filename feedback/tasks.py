@@ -8,23 +8,38 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import logging
 from typing import Any
 
 from celery import shared_task
 from django.conf import settings
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from . import services_outbox as outbox
 from .mailer import TransientSendError
 
+log = logging.getLogger(__name__)
+
 _queue: contextvars.ContextVar[str | None] = contextvars.ContextVar("feedback_queue", default=None)
 
 
-def enqueue(task, **kwargs: Any) -> None:
+def enqueue(task, **kwargs: Any) -> bool:
+    """Send ``task`` to the broker; False (logged, not raised) when the broker cannot be reached.
+
+    Nothing is lost then: the work is rows in the database (a due round, queued invitations)
+    and beat's ``feedback_tick`` starts due rounds and restarts stalled senders once the broker
+    is back. So a page that launched a campaign while Redis was down still answers normally.
+    """
     queue = _queue.get() or getattr(settings, "FEEDBACK_QUEUE", None)
-    if queue:
-        task.apply_async(kwargs=kwargs, queue=queue)
-    else:
-        task.apply_async(kwargs=kwargs)
+    try:
+        if queue:
+            task.apply_async(kwargs=kwargs, queue=queue)
+        else:
+            task.apply_async(kwargs=kwargs)
+    except (KombuOperationalError, ConnectionError, OSError) as exc:
+        log.warning("broker unavailable, %s not enqueued (the tick picks it up): %s", task.name, exc)
+        return False
+    return True
 
 
 def _from_queue(request) -> contextvars.Token:

@@ -394,7 +394,9 @@ def accounts_health_schedule_recompute(*, account_ids: Iterable[int], delay: int
         for batch in _chunks(claimed, 1000):
             account_health_recompute_task.apply_async(kwargs={"account_ids": list(batch)}, countdown=delay)
 
-    transaction.on_commit(enqueue)
+    # robust: a broker that is down must not turn the saved data into an error page. The claim
+    # stays; it is taken again after RECOMPUTE_CLAIM_TIMEOUT, and the nightly run scores everyone.
+    transaction.on_commit(enqueue, robust=True)
 
 
 def account_health_schedule_recompute(*, account_id: int, delay: int = RECOMPUTE_DELAY) -> None:

@@ -35,14 +35,23 @@ pytestmark = [pytest.mark.worker, pytest.mark.redis]
 class SurveyWorker:
     """A ``celery worker`` process serving one test queue, sending mail to the test's SMTP sink."""
 
-    def __init__(self, *, queue: str, smtp_port: int, var_dir: Path, name: str, concurrency: int = 1):
+    def __init__(
+        self,
+        *,
+        queue: str,
+        smtp_port: int,
+        var_dir: Path,
+        name: str,
+        concurrency: int = 1,
+        broker: str = CONFIGURED_BROKER,
+    ):
         self.log_path = var_dir / f"worker-{name}.log"
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "cs_app.settings",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(BASE_DIR), os.environ.get("PYTHONPATH")])),
             "DATABASE_URL": _test_database_url(),
-            "CELERY_BROKER_URL": CONFIGURED_BROKER,
+            "CELERY_BROKER_URL": broker,
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "CS_VAR_DIR": str(var_dir),
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
