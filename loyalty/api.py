@@ -395,11 +395,10 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiGener
 
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
+        referral = self.get_object()  # another portfolio's referral is a 404 whatever the body
         data = ReviewSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        referral = services.referral_review(
-            referral=self.get_object(), by=request.user, **data.validated_data
-        )
+        referral = services.referral_review(referral=referral, by=request.user, **data.validated_data)
         return Response(ReferralSerializer(referral).data)
 
 
@@ -454,9 +453,10 @@ class AdvocacyAskViewSet(
 
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
+        ask = self.get_object()  # another portfolio's ask is a 404 whatever the body
         data = AskMoveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        ask = services.advocacy_ask_update(ask=self.get_object(), by=request.user, **data.validated_data)
+        ask = services.advocacy_ask_update(ask=ask, by=request.user, **data.validated_data)
         return Response(AskSerializer(ask, context={"request": request}).data)
 
 

@@ -235,6 +235,8 @@ def redemption_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.success(request, _("Marked as fulfilled."))
                     return redirect("loyalty:redemption", pk=pk)
             else:
+                decision_form = DecisionForm(request.POST)
+                decision_form.is_valid()  # bound, so it can carry the error
                 decision_form.add_error(None, _("Choose approve, reject or fulfil."))
         except ValidationError as exc:
             _apply_errors(fulfil_form if action == "fulfil" else decision_form, exc)
