@@ -7,17 +7,20 @@ import datetime as dt
 from django import forms
 from django.db.models import F
 from django.db.models.functions import Upper
+from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from team.models import Role, User
 
 from .models import Contact, LifecycleStage, Segment, Tier, TouchpointKind
-from .selectors import PortfolioFilters
+from .selectors import HEALTH_SORTS, PortfolioFilters
 
 
-# The portfolio's sortable columns: URL value → (ascending ORDER BY, descending ORDER BY).
+# The portfolio's sortable columns: URL value → (ascending ORDER BY, descending ORDER BY). The
+# health columns (score, grade, trend) sort in accounts.selectors.HEALTH_SORTS.
 # Each ordering is the exact mirror of the other, so one btree index (see Account.Meta.indexes)
 # serves both directions, forwards and backwards, for 100,000 accounts.
 def _pair(*columns: str) -> tuple[tuple, tuple]:
@@ -40,28 +43,6 @@ SORTS: dict[str, tuple[tuple, tuple]] = {
     "last_touch_at": (
         (F("last_touch_at").asc(nulls_first=True), F("id").asc()),
         (F("last_touch_at").desc(nulls_last=True), F("id").desc()),
-    ),
-    # health (copied onto the account row by the health app): worst first when ascending; unscored
-    # accounts last either way (PostgreSQL indexes for each direction: accounts migration 0004)
-    "score": (
-        (F("health_score").asc(nulls_last=True), F("id").asc()),
-        (F("health_score").desc(nulls_last=True), F("id").desc()),
-    ),
-    "grade": (
-        (
-            F("health_grade_order").asc(nulls_last=True),
-            F("health_score").asc(nulls_last=True),
-            F("id").asc(),
-        ),
-        (
-            F("health_grade_order").desc(nulls_last=True),
-            F("health_score").desc(nulls_last=True),
-            F("id").desc(),
-        ),
-    ),
-    "trend": (
-        (F("health_change_7d").asc(nulls_last=True), F("id").asc()),
-        (F("health_change_7d").desc(nulls_last=True), F("id").desc()),
     ),
 }
 
@@ -130,7 +111,7 @@ class PortfolioFilterForm(forms.Form):
     @property
     def sort_value(self) -> str:
         value = (self.cleaned_data.get("sort") if self.is_bound and self.is_valid() else "") or "name"
-        return value if value.lstrip("-") in SORTS else "name"
+        return value if value.lstrip("-") in SORTS or value.lstrip("-") in HEALTH_SORTS else "name"
 
     def filters(self) -> PortfolioFilters:
         """The filters to apply. Invalid fields are ignored (and shown as errors), never a 500."""
@@ -138,7 +119,7 @@ class PortfolioFilterForm(forms.Form):
         if self.is_bound and not self.is_valid():
             data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
         sort = self.sort_value
-        ascending, descending = SORTS[sort.lstrip("-")]
+        ascending, descending = SORTS.get(sort.lstrip("-"), SORTS["name"])
         ordering = descending if sort.startswith("-") else ascending
         if data.get("q") and sort.lstrip("-") == "name":
             # Searching: sort the few matches (found by the trigram index on PostgreSQL) rather
@@ -158,6 +139,7 @@ class PortfolioFilterForm(forms.Form):
             grade=data.get("grade") or "",
             trend=data.get("trend") or "",
             ordering=ordering,
+            health_sort=sort if sort.lstrip("-") in HEALTH_SORTS else "",
         )
 
     def select_fields(self) -> list[dict]:
@@ -199,8 +181,35 @@ class PortfolioFilterForm(forms.Form):
         )
 
 
+class QuickSelect(forms.Select):
+    """A <select> whose options are written in Python: Django's own renders a template per option,
+    which on the account page (dozens of staff to reassign to) costs milliseconds. Same markup."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "",
+            '<option value="{}"{}{}>{}</option>',
+            (
+                (
+                    "" if option["value"] is None else str(option["value"]),
+                    flatatt({k: v for k, v in option["attrs"].items() if k != "selected"}),
+                    mark_safe(" selected") if option["selected"] else "",
+                    option["label"],
+                )
+                for _group, choices, _index in widget["optgroups"]
+                for option in choices
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
+        )
+
+
 class TouchpointForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=TouchpointKind.choices, initial=TouchpointKind.CALL)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=TouchpointKind.choices, initial=TouchpointKind.CALL, widget=QuickSelect
+    )
     occurred_at = forms.DateTimeField(
         label=_("When"),
         required=False,
@@ -212,6 +221,7 @@ class TouchpointForm(forms.Form):
         required=False,
         queryset=Contact.objects.none(),
         empty_label=_("No one in particular"),
+        widget=QuickSelect,
     )
     summary = forms.CharField(
         label=_("Summary"),
@@ -221,10 +231,17 @@ class TouchpointForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, account, **kwargs):
+    def __init__(self, *args, account, contacts: list[Contact] | None = None, **kwargs):
+        """``contacts``: the account's contacts when the page has them already (no query)."""
         super().__init__(*args, **kwargs)
-        self.fields["contact"].queryset = account.contacts.order_by("name")
-        self.fields["contact"].label_from_instance = lambda c: f"{c.name} ({c.get_role_display()})"
+        field = self.fields["contact"]
+        field.queryset = account.contacts.order_by("name")
+        field.label_from_instance = lambda c: f"{c.name} ({c.get_role_display()})"
+        if contacts is not None:
+            ordered = sorted(contacts, key=lambda c: (c.name, c.pk))
+            field.widget.choices = [("", field.empty_label)] + [
+                (c.pk, field.label_from_instance(c)) for c in ordered
+            ]
 
     def clean_occurred_at(self) -> dt.datetime | None:
         value = self.cleaned_data.get("occurred_at")
@@ -234,10 +251,17 @@ class TouchpointForm(forms.Form):
 
 
 class ReassignOwnerForm(forms.Form):
-    owner = forms.ModelChoiceField(label=_("New owner"), queryset=User.objects.none(), empty_label=None)
+    owner = forms.ModelChoiceField(
+        label=_("New owner"), queryset=User.objects.none(), empty_label=None, widget=QuickSelect
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = User.objects.filter(
-            is_active=True, role__in=[Role.CSM, Role.MANAGER]
-        ).order_by("full_name", "email")
+        field = self.fields["owner"]
+        field.queryset = User.objects.filter(is_active=True, role__in=[Role.CSM, Role.MANAGER]).order_by(
+            "full_name", "email"
+        )
+        if not self.is_bound:  # rendering: one plain query (a model choice field iterates twice)
+            field.widget.choices = [
+                (user.pk, str(user)) for user in field.queryset.only("email", "full_name")
+            ]

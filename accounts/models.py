@@ -46,11 +46,6 @@ class ChurnReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-# The health grades by their sort order (health.models.GRADE_ORDER): worst first.
-HEALTH_GRADE_ORDER = {"red": 1, "yellow": 2, "green": 3}
-HEALTH_GRADES = {order: grade for grade, order in HEALTH_GRADE_ORDER.items()}
-
-
 class AccountQuerySet(models.QuerySet["Account"]):
     def visible_to(self, user) -> AccountQuerySet:
         """The accounts a staff user may see: their own, or all for managers and admins."""
@@ -67,10 +62,6 @@ class Account(models.Model):
     ``mrr`` is the sum of the account's MRR movements dated up to today, in the reporting
     currency; it is kept on the row so a portfolio of 100,000 accounts can sort by it.
     ``last_touch_at`` is the newest touchpoint's time, kept for the same reason.
-    ``health_score``, ``health_grade_order`` and ``health_change_7d`` copy the account's current
-    health (health.AccountHealth) for the same reason: the portfolio sorts and filters 100,000
-    accounts by them with an index instead of a join. Written only by the health app, with the
-    current-health row (health.bulk.account_health_columns_sync, AccountHealth.save).
     """
 
     name = models.CharField(_("name"), max_length=200)
@@ -127,17 +118,6 @@ class Account(models.Model):
     )
     mrr = models.DecimalField(_("MRR"), max_digits=14, decimal_places=2, default=Decimal("0"), editable=False)
     last_touch_at = models.DateTimeField(_("last touch"), null=True, blank=True, editable=False)
-    health_score = models.PositiveSmallIntegerField(_("health score"), null=True, blank=True, editable=False)
-    health_grade_order = models.PositiveSmallIntegerField(
-        _("health grade order"),
-        null=True,
-        blank=True,
-        editable=False,
-        help_text=_("1 red, 2 yellow, 3 green: sorts worst first."),
-    )
-    health_change_7d = models.SmallIntegerField(
-        _("health change over 7 days"), null=True, blank=True, editable=False
-    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -197,11 +177,6 @@ class Account(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("accounts:detail", args=[self.pk])
-
-    @property
-    def health_grade(self) -> str:
-        """red, yellow, green, or "" (no score yet), from the copied grade order."""
-        return HEALTH_GRADES.get(self.health_grade_order, "")
 
     @property
     def arr(self) -> Decimal:

@@ -54,9 +54,10 @@ def portfolio_rows_html(
     never = format_html('<span class="muted">{}</span>', _("never"))
     rows = []
     for account in accounts:
-        score = account.health_score
-        grade = account.health_grade
-        change = account.health_change_7d
+        health = getattr(account, "health", None)
+        score = getattr(health, "score", None)
+        grade = getattr(health, "grade", "") or ""
+        change = getattr(health, "change_7d", None)
         cells = [
             format_html(
                 '<td data-label="{}"><a href="/accounts/{}/"><strong>{}</strong></a><br>'

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import HEALTH_GRADE_ORDER, Account, MrrMovement, Touchpoint, UsageEvent
+from .models import Account, MrrMovement, Touchpoint, UsageEvent
 
 # ---------------------------------------------------------------- MRR
 
@@ -307,13 +307,72 @@ class PortfolioFilters:
     grade: str = ""  # health grade: green, yellow, red, or "none" (no score yet)
     trend: str = ""  # "falling" / "rising": 7-day score change of 5 points or more
     ordering: tuple[str, ...] = ("name", "pk")
+    health_sort: str = ""  # a key of HEALTH_SORTS, "-" first for descending: replaces ``ordering``
 
 
-def portfolio_rows(*, user, filters: PortfolioFilters, today: dt.date | None = None) -> QuerySet[Account]:
-    """The accounts a user may see, filtered and sorted; one query for a page of any size."""
+# Sorts by the current health (health.AccountHealth): the sort key → the health fields, in order.
+# Ascending is worst first; accounts without a value come last either way, in id order.
+HEALTH_SORTS: dict[str, tuple[str, ...]] = {
+    "score": ("score",),
+    "grade": ("grade_order", "score"),
+    "trend": ("change_7d",),
+}
+
+
+class HealthSortedRows:
+    """Accounts sorted by a current-health value, those without one last, as a sequence the
+    paginator can count and slice.
+
+    One ORDER BY across the LEFT JOIN (``score NULLS LAST``) would make PostgreSQL join and sort
+    every account to show 25. Instead the accounts with a value are read in the order of the
+    health table's index (an inner join: the first page of 100,000 accounts reads 25 index
+    entries), and the accounts without one, in id order, only by the pages that reach them. So a
+    page costs one query (two where the two parts meet, three beyond), never more.
+    """
+
+    def __init__(self, accounts: QuerySet[Account], fields: tuple[str, ...], *, descending: bool):
+        from health.models import AccountHealth  # health builds on accounts, not the reverse
+
+        def direction(expression):
+            return expression.desc() if descending else expression.asc()
+
+        has_value = {f"health__{fields[0]}__isnull": False}
+        self.accounts = accounts
+        self.scored = accounts.filter(**has_value).order_by(
+            *(direction(F(f"health__{name}")) for name in fields), direction(F("id"))
+        )
+        valued = AccountHealth.objects.filter(account=OuterRef("pk"), **{f"{fields[0]}__isnull": False})
+        self.unscored = accounts.filter(~Exists(valued)).order_by(direction(F("id")))
+
+    def count(self) -> int:
+        return self.accounts.order_by().count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        start, stop = index.start or 0, index.stop
+        rows = list(self.scored[start:stop])
+        wanted = None if stop is None else stop - start
+        if wanted is not None and len(rows) >= wanted:
+            return rows
+        # The scored accounts ran out on this page: the unscored ones follow, from the first when
+        # this page holds the last scored ones, else after as many as the earlier pages showed.
+        skip = 0 if rows or not start else max(start - self.scored.order_by().count(), 0)
+        end = None if wanted is None else skip + wanted - len(rows)
+        return rows + list(self.unscored[skip:end])
+
+
+def portfolio_rows(
+    *, user, filters: PortfolioFilters, today: dt.date | None = None
+) -> QuerySet[Account] | HealthSortedRows:
+    """The accounts a user may see, filtered and sorted; one query for a page of any size (a
+    health sort: see HealthSortedRows)."""
     today = today or timezone.localdate()
-    # The health columns are copies on the account row (kept by the health app): no join.
-    qs = Account.objects.visible_to(user).select_related("owner")
+    # "health" is the one-to-one current score row (health.AccountHealth): a join, not a query.
+    qs = Account.objects.visible_to(user).select_related("owner", "health")
     if filters.q:
         qs = qs.filter(Q(name__icontains=filters.q) | Q(domain__icontains=filters.q))
     if filters.segment:
@@ -330,11 +389,14 @@ def portfolio_rows(*, user, filters: PortfolioFilters, today: dt.date | None = N
     if filters.owner_id:
         qs = qs.filter(owner_id=filters.owner_id)
     if filters.grade == "none":
-        qs = qs.filter(health_score__isnull=True)
+        qs = qs.filter(Q(health__isnull=True) | Q(health__score__isnull=True))
     elif filters.grade:
-        qs = qs.filter(health_grade_order=HEALTH_GRADE_ORDER.get(filters.grade))
+        qs = qs.filter(health__grade=filters.grade)
     if filters.trend == "falling":
-        qs = qs.filter(health_change_7d__lte=-5)
+        qs = qs.filter(health__change_7d__lte=-5)
     elif filters.trend == "rising":
-        qs = qs.filter(health_change_7d__gte=5)
+        qs = qs.filter(health__change_7d__gte=5)
+    key = filters.health_sort.lstrip("-")
+    if key in HEALTH_SORTS:
+        return HealthSortedRows(qs, HEALTH_SORTS[key], descending=filters.health_sort.startswith("-"))
     return qs.order_by(*filters.ordering)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -127,7 +128,12 @@ def _timeline_context(account: Account, cursor: str | None = None) -> dict:
 @role_required
 @require_GET
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    account = _visible_account(request, pk)
+    account = get_object_or_404(
+        Account.objects.visible_to(request.user)
+        .select_related("owner", "parent")
+        .annotate(has_children=Exists(Account.objects.filter(parent=OuterRef("pk")))),
+        pk=pk,
+    )
     history = selectors.mrr_history_by_month(account=account, months=12)
     peak = float(max((month.mrr for month in history), default=0) or 1)
     bars = []
@@ -142,14 +148,17 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "last": index == len(history) - 1,
             }
         )
+    contacts = list(account.contacts.order_by("role", "name"))
     context = {
         **_timeline_context(account),
-        "contacts": list(account.contacts.order_by("role", "name")),
-        "children": list(account.children.order_by("name").values("pk", "name")),
+        "contacts": contacts,
+        "children": list(account.children.order_by("name").values("pk", "name"))
+        if account.has_children
+        else [],
         "bars": bars,
         "today": timezone.localdate(),
         "usage": selectors.usage_summary(account=account),
-        "touchpoint_form": TouchpointForm(account=account),
+        "touchpoint_form": TouchpointForm(account=account, contacts=contacts),
         "reassign_form": ReassignOwnerForm(initial={"owner": account.owner_id})
         if request.user.sees_all_accounts
         else None,

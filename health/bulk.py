@@ -117,36 +117,3 @@ def upsert(model: type[Model], columns: list[str], rows: list[tuple], *, unique:
             f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
         )
         cursor.execute(f'DROP TABLE "{temp}"')
-
-
-# The portfolio sorts by copies of the current health on the account row (accounts.Account's
-# health_* columns); this puts them in step with health_accounthealth, for the accounts with ids
-# from lo to hi (all when None), writing only the rows that differ. Accounts without a
-# current-health row keep NULLs.
-_SYNC_POSTGRES = """
-UPDATE accounts_account AS a
-SET health_score = h.score, health_grade_order = h.grade_order, health_change_7d = h.change_7d
-FROM health_accounthealth AS h
-WHERE h.account_id = a.id AND h.account_id BETWEEN %(lo)s AND %(hi)s
-  AND (a.health_score, a.health_grade_order, a.health_change_7d)
-      IS DISTINCT FROM (h.score, h.grade_order, h.change_7d)
-"""
-_SYNC_OTHER = """
-UPDATE accounts_account
-SET health_score = (SELECT h.score FROM health_accounthealth h WHERE h.account_id = accounts_account.id),
-    health_grade_order = (
-        SELECT h.grade_order FROM health_accounthealth h WHERE h.account_id = accounts_account.id),
-    health_change_7d = (
-        SELECT h.change_7d FROM health_accounthealth h WHERE h.account_id = accounts_account.id)
-WHERE id IN (SELECT account_id FROM health_accounthealth WHERE account_id BETWEEN %(lo)s AND %(hi)s)
-"""
-
-
-def account_health_columns_sync(*, lo: int | None = None, hi: int | None = None) -> int:
-    """Copy score, grade order and 7-day change of the current-health rows of accounts ``lo`` to
-    ``hi`` onto the account rows. One statement; returns the number of accounts updated."""
-    params = {"lo": lo if lo is not None else -(2**62), "hi": hi if hi is not None else 2**62}
-    sql = _SYNC_POSTGRES if connection.vendor == "postgresql" else _SYNC_OTHER
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount

@@ -276,34 +276,16 @@ class AccountHealth(models.Model):
     class Meta:
         verbose_name = _("current health")
         verbose_name_plural = _("current health")
+        # The portfolio's health sorts (accounts.selectors.HealthSortedRows) read these in order,
+        # forwards or backwards, ending in the account id as the sort does.
         indexes = [
-            models.Index(fields=["score"], name="health_score_idx"),
-            models.Index(fields=["grade_order", "score"], name="health_grade_idx"),
-            models.Index(fields=["change_7d"], name="health_change_idx"),
+            models.Index(fields=["score", "account"], name="health_score_idx"),
+            models.Index(fields=["grade_order", "score", "account"], name="health_grade_idx"),
+            models.Index(fields=["change_7d", "account"], name="health_change_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.score} {self.grade}"
-
-    # The account row keeps copies of score, grade order and 7-day change for the portfolio's
-    # sorts (accounts.Account.health_*): every write of this row writes them too. The nightly
-    # recompute writes in bulk and copies with health.bulk.account_health_columns_sync.
-    def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        fields = kwargs.get("update_fields")
-        if fields is not None and not {"score", "grade_order", "change_7d"} & set(fields):
-            return
-        Account.objects.filter(pk=self.account_id).update(
-            health_score=self.score, health_grade_order=self.grade_order, health_change_7d=self.change_7d
-        )
-
-    def delete(self, *args, **kwargs):
-        account_id = self.account_id
-        result = super().delete(*args, **kwargs)
-        Account.objects.filter(pk=account_id).update(
-            health_score=None, health_grade_order=None, health_change_7d=None
-        )
-        return result
 
 
 # ---------------------------------------------------------------- playbooks and tasks

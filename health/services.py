@@ -348,7 +348,6 @@ def _write(
                 score = results[account_id].score
                 score_7d = None if change_7d is None or score is None else score - change_7d
                 previous[account_id] = _Previous(grade=previous_grade or "", score_7d=score_7d)
-        bulk.account_health_columns_sync(lo=lo, hi=hi)  # the copies the portfolio sorts by
         timings["write current"] = time.perf_counter() - started
     return previous
 

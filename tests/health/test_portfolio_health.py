@@ -1,18 +1,11 @@
 """The portfolio's score, grade and 7-day trend columns: shown, sortable, filterable, joined
 (never an extra query per page)."""
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from accounts.models import Account
 from health.models import AccountHealth
-from health.services import health_scores_recompute
 from tests.factories import AccountFactory, UserFactory
-
-from .conftest import past_snapshot, set_score
 
 URL = reverse("accounts:portfolio")
 
@@ -106,32 +99,35 @@ def test_health_columns_add_no_query(client, carol, django_assert_max_num_querie
         client.get(URL, params)
 
 
-def test_the_nightly_recompute_copies_the_current_health_onto_the_account(client, alice, touch_card):
-    """The portfolio sorts by copies on the account row; every write of the current health keeps
-    them in step: the bulk recompute, a save, a delete."""
-    red, green, unscored = (AccountFactory(owner=alice, name=n) for n in ("Red", "Green", "Unscored"))
-    past_snapshot(red, timezone.localdate() - dt.timedelta(days=7), 45, "yellow")
-    set_score(red, 30)
-    set_score(green, 90)
-    health_scores_recompute(accounts=Account.objects.exclude(pk=unscored.pk))
-    for account, expected in ((red, (30, 1, -15)), (green, (90, 3, None)), (unscored, (None, None, None))):
-        account.refresh_from_db()
-        assert (account.health_score, account.health_grade_order, account.health_change_7d) == expected
-    assert (red.health_grade, green.health_grade, unscored.health_grade) == ("red", "green", "")
+@pytest.mark.parametrize("sort", ["score", "-score", "grade", "-grade"])
+def test_health_sort_pages_through_scored_then_unscored_accounts(
+    client, alice, django_assert_max_num_queries, sort
+):
+    """The scored accounts come from the health index, the unscored after them: every page
+    joins up without gaps or repeats, in at most three queries for the rows."""
+    scored = []
+    for i in range(30):
+        account = AccountFactory(owner=alice, name=f"S{i:02}")
+        score = (i * 7) % 100
+        grade = "red" if score < 40 else "yellow" if score < 70 else "green"
+        AccountHealth.objects.create(
+            account=account, score=score, grade=grade, grade_order={"red": 1, "yellow": 2, "green": 3}[grade]
+        )
+        scored.append((score, account.pk, account.name))
+    unscored = [AccountFactory(owner=alice, name=f"U{i:02}") for i in range(27)]
+    AccountHealth.objects.create(account=unscored[0])  # a row without a score is unscored too
+    descending = sort.startswith("-")
+    if sort.lstrip("-") == "grade":
+        key = {name: (score >= 40) + (score >= 70) for score, _pk, name in scored}
+        scored.sort(key=lambda s: (key[s[2]], s[0], s[1]), reverse=descending)
+    else:
+        scored.sort(reverse=descending)
+    expected = [name for _score, _pk, name in scored] + sorted((a.name for a in unscored), reverse=descending)
     client.force_login(alice)
-    assert names(client.get(URL, {"sort": "score"})) == ["Red", "Green", "Unscored"]
-    assert names(client.get(URL, {"grade": "red"})) == ["Red"]
-
-    set_score(green, 20)  # the next run changes the copy too
-    health_scores_recompute()
-    green.refresh_from_db()
-    assert (green.health_score, green.health_grade) == (20, "red")
-
-    health = AccountHealth.objects.get(account=green)
-    health.score, health.grade, health.grade_order, health.change_7d = 75, "green", 3, 4
-    health.save()
-    green.refresh_from_db()
-    assert (green.health_score, green.health_grade_order, green.health_change_7d) == (75, 3, 4)
-    health.delete()
-    green.refresh_from_db()
-    assert (green.health_score, green.health_grade_order, green.health_change_7d) == (None, None, None)
+    seen = []
+    for page in (1, 2, 3):
+        with django_assert_max_num_queries(7):  # session, user, count, 1 to 3 for the rows, badge
+            response = client.get(URL, {"sort": sort, "page": page})
+        seen += names(response)
+    assert seen == expected
+    assert response.context["page"].paginator.count == 57
