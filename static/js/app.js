@@ -27,6 +27,62 @@
     item.textContent = text;
     list.appendChild(item);
   }
+  // A table wider than its box scrolls sideways: make that box reachable with the keyboard
+  // (arrow keys scroll it once focused) and name it after its table, for screen readers too.
+  function scrollableTables(root) {
+    var boxes = (root || document).querySelectorAll(".table-wrap");
+    for (var i = 0; i < boxes.length; i++) {
+      var box = boxes[i];
+      if (box.scrollWidth > box.clientWidth + 1) {
+        if (box.hasAttribute("tabindex")) continue;  // the template decided
+        box.setAttribute("data-scroll-focus", "");
+        box.setAttribute("tabindex", "0");
+        if (!box.hasAttribute("role")) box.setAttribute("role", "region");
+        if (!box.hasAttribute("aria-label")) {
+          var caption = box.querySelector("caption");
+          var section = box.closest("section");
+          var heading = section && section.querySelector("h2, h3");
+          var name = (caption || heading) ? (caption || heading).textContent.trim() : "";
+          box.setAttribute("aria-label", name ? "Table: " + name : "Table");
+        }
+      } else if (box.hasAttribute("data-scroll-focus")) {
+        box.removeAttribute("data-scroll-focus");
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    }
+  }
+  document.addEventListener("DOMContentLoaded", function () { scrollableTables(); });
+  document.addEventListener("htmx:afterSettle", function () { scrollableTables(); });
+  var resizeTimer;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(scrollableTables, 150);
+  });
+  // When htmx replaces the part of the page that held the keyboard focus (a form sent in place,
+  // a task row), put the focus back in the new part, on the first field with an error or else
+  // its first control, instead of letting it fall to the top of the page.
+  var focusHome = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    focusHome = target && target.id && active && active !== document.body && target.contains(active)
+      ? target.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var home = focusHome ? document.getElementById(focusHome) : null;
+    focusHome = null;
+    if (!home || (document.activeElement && document.activeElement !== document.body)) return;
+    var controls = "input:not([type=hidden]), select, textarea, button, a[href]";
+    var next = home.querySelector(".has-error input, .has-error select, .has-error textarea")
+      || home.querySelector(controls);
+    if (!next) {
+      home.setAttribute("tabindex", "-1");
+      next = home;
+    }
+    next.focus();
+  });
   // Confirm destructive actions: any form or button with data-confirm.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
