@@ -46,6 +46,10 @@ class Handler:
         self.messages: list[dict] = []
         self.refuse: dict[str, str] = {}  # address -> SMTP reply to RCPT (e.g. "550 no such user")
         self.refuse_data: str | None = None  # a reply to the end of DATA instead of 250
+        # A greeting that refuses every new connection (e.g. "421 4.3.2 try again later"): the
+        # server is up but turns clients away; each refused connection's time is kept.
+        self.refuse_connections: str | None = None
+        self.refused_at: list[float] = []
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.refuse.get(address.lower())
@@ -76,6 +80,26 @@ class Handler:
             return list(self.messages)
 
 
+def _smtp_class():
+    from aiosmtpd.smtp import SMTP
+
+    class RefusingSMTP(SMTP):
+        """aiosmtpd's server, greeting with the handler's refusal (then hanging up) when set."""
+
+        async def _handle_client(self) -> None:
+            reply = getattr(self.event_handler, "refuse_connections", None)
+            if reply:
+                with self.event_handler.lock:
+                    self.event_handler.refused_at.append(time.monotonic())
+                await self.push(reply)
+                if self.transport is not None:
+                    self.transport.close()
+                return
+            await super()._handle_client()
+
+    return RefusingSMTP
+
+
 class SmtpSink:
     """An SMTP server on 127.0.0.1 in a background thread."""
 
@@ -85,7 +109,13 @@ class SmtpSink:
         logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command at INFO
         self.port = port or free_port()
         self.handler = Handler(keep_bodies=keep_bodies)
-        self.controller = Controller(
+        smtp_class = _smtp_class()
+
+        class _Controller(Controller):
+            def factory(self):
+                return smtp_class(self.handler, **self.SMTP_kwargs)
+
+        self.controller = _Controller(
             self.handler, hostname="127.0.0.1", port=self.port, data_size_limit=10 * 1024 * 1024
         )
 
