@@ -333,6 +333,9 @@ CELERY_BEAT_SCHEDULE["feedback-tick"] = {
     "task": "feedback.tasks.feedback_tick_task",
     "schedule": 60,
 }
+# Requests per minute per address on the public survey pages (feedback.ratelimit.LIMITS), e.g.
+# FEEDBACK_RATE_LIMITS=read=120,write=30; the load benchmark raises them for its one address.
+FEEDBACK_RATE_LIMITS = {k: int(v) for k, v in env.dict("FEEDBACK_RATE_LIMITS", default={}).items()}
 # Loyalty (issue 7): expiry, expiry warnings and tier moves, nightly.
 CELERY_BEAT_SCHEDULE["loyalty-nightly"] = {
     "task": "loyalty.tasks.loyalty_nightly_task",

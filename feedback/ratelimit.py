@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-LIMITS = {  # requests per minute
+LIMITS = {  # requests per minute (settings.FEEDBACK_RATE_LIMITS overrides each)
     "read": 120,  # per address: opening survey pages
     "write": 30,  # per address: submitting answers or unsubscribing
     "token": 10,  # per survey link: submitting
@@ -25,4 +26,4 @@ def allow(request: HttpRequest, scope: str, key: str = "", window: int = 60) -> 
     except ValueError:  # expired between add and incr
         cache.set(cache_key, 1, window + 5)
         count = 1
-    return count <= LIMITS[scope]
+    return count <= getattr(settings, "FEEDBACK_RATE_LIMITS", {}).get(scope, LIMITS[scope])
