@@ -1,5 +1,5 @@
-"""Journey 1 (foundation part): a CSM logs in, filters and sorts the portfolio, opens an
-account, logs a touchpoint and sees it on the timeline; the back button restores the list."""
+"""Journey 1: a CSM logs in, filters and sorts the portfolio, opens an account, reads the health
+explanation, logs a touchpoint and sees it on the timeline; the back button restores the list."""
 
 import datetime as dt
 import re
@@ -9,9 +9,11 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Touchpoint
+from health.services import health_scores_recompute
 from tests.factories import PASSWORD, AccountFactory, ContactFactory, UserFactory
 
 from .conftest import log_in
+from .world import restore_defaults
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +35,8 @@ def portfolio(transactional_db):
             contract_start=today - dt.timedelta(days=300),
         )
     AccountFactory(owner=bob, name="Bob Only Co", segment="enterprise")
+    restore_defaults()  # the default scorecard (a browser test flushes the database)
+    health_scores_recompute(evaluate_alerts=False)
     return alice
 
 
@@ -70,6 +74,18 @@ def test_csm_filters_sorts_opens_logs_touchpoint_and_goes_back(page, portfolio):
 
     page.get_by_role("link", name="Alice Co 1").click()
     page.wait_for_url(re.compile(rf"/accounts/{account.pk}/$"))
+
+    # The health explanation: the score, and the measures whose points add up to it.
+    health = page.locator("#health")
+    assert health.get_by_role("heading", name="Why this score").is_visible()
+    score = int(health.locator(".score-big").inner_text())
+    assert score == account.health.score
+    points = [
+        float(text.replace("−", "-"))
+        for text in health.locator("#health-why tbody td.points").all_inner_texts()
+    ]
+    assert len(points) >= 3
+    assert abs(sum(points) - score) <= 0.5 + 0.05 * len(points), (points, score)
     page.get_by_label("Kind").select_option("meeting")
     page.get_by_label("With").select_option(label="Dana Decider (Decision maker)")
     page.get_by_label("Summary").fill("Walked through the renewal; they want SSO.")
