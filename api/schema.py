@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -46,6 +48,38 @@ _ERRORS = {
 }
 
 
+def _model_field(field):
+    """The model field behind a read-only field of a ModelSerializer (direct sources only)."""
+    if not field.read_only or not field.source or "." in field.source or field.source == "*":
+        return None
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None:
+        return None
+    try:
+        model_field = model._meta.get_field(field.source)
+    except FieldDoesNotExist:
+        return None
+    return model_field if model_field.concrete else None  # not a reverse relation
+
+
+def _document_read_only_like_the_model(field) -> None:
+    """DRF drops ``allow_blank`` from read-only model fields, and a declared read-only field
+    (e.g. a creator's email) often omits ``allow_null``: answers would then carry "" or null where
+    the schema says they cannot. Document what the model allows."""
+    model_field = _model_field(field)
+    if model_field is None:
+        return
+    if getattr(model_field, "null", False) and not field.allow_null:
+        field.allow_null = True
+    if (
+        isinstance(field, serializers.ChoiceField)
+        and isinstance(model_field, models.CharField)
+        and model_field.blank
+        and not field.allow_blank
+    ):
+        field.allow_blank = True
+
+
 class ApiAutoSchema(AutoSchema):
     """Adds the error answers that apply to each operation, so clients can rely on them."""
 
@@ -58,6 +92,10 @@ class ApiAutoSchema(AutoSchema):
         if self.method == "POST":
             codes.append("409")
         return codes
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        _document_read_only_like_the_model(field)
+        return super()._map_serializer_field(field, direction, bypass_extensions)
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
