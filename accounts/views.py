@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from feedback.selectors import account_feedback
-from health.views import account_health_context
+from health.views import account_health_context, account_work_context
 from loyalty.selectors import account_loyalty_card
 from onboarding import selectors as onboarding_selectors
 from team.decorators import role_required
@@ -125,15 +125,8 @@ def _timeline_context(account: Account, cursor: str | None = None) -> dict:
     return {"account": account, "timeline": selectors.account_timeline(account=account, cursor=cursor)}
 
 
-@role_required
-@require_GET
-def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    account = get_object_or_404(
-        Account.objects.visible_to(request.user)
-        .select_related("owner", "parent")
-        .annotate(has_children=Exists(Account.objects.filter(parent=OuterRef("pk")))),
-        pk=pk,
-    )
+def _mrr_bars(account: Account) -> list[dict]:
+    """The MRR of the last 12 months as bars of an SVG chart (and the rows of its table)."""
     history = selectors.mrr_history_by_month(account=account, months=12)
     peak = float(max((month.mrr for month in history), default=0) or 1)
     bars = []
@@ -148,6 +141,21 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "last": index == len(history) - 1,
             }
         )
+    return bars
+
+
+@role_required
+@require_GET
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The account 360: header, health, the touchpoint form, contacts and the timeline's first
+    page. The side cards (alerts and tasks, rewards, survey answers, onboarding, usage, MRR) come
+    from ``account_side`` right after the page loads (a link to them without JavaScript)."""
+    account = get_object_or_404(
+        Account.objects.visible_to(request.user)
+        .select_related("owner", "parent")
+        .annotate(has_children=Exists(Account.objects.filter(parent=OuterRef("pk")))),
+        pk=pk,
+    )
     contacts = list(account.contacts.order_by("role", "name"))
     context = {
         **_timeline_context(account),
@@ -155,19 +163,34 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "children": list(account.children.order_by("name").values("pk", "name"))
         if account.has_children
         else [],
-        "bars": bars,
         "today": timezone.localdate(),
-        "usage": selectors.usage_summary(account=account),
         "touchpoint_form": TouchpointForm(account=account, contacts=contacts),
         "reassign_form": ReassignOwnerForm(initial={"owner": account.owner_id})
         if request.user.sees_all_accounts
         else None,
-        **account_health_context(request, account),  # score, why, trend, alerts, tasks
+        **account_health_context(request, account),  # score, why, trend
+    }
+    return render(request, "accounts/detail.html", context)
+
+
+@role_required
+@require_GET
+def account_side(request: HttpRequest, pk: int) -> HttpResponse:
+    """The account 360's side cards: htmx puts them in the page once it has loaded; without
+    JavaScript the page links here and they are a page of their own. A fixed number of queries."""
+    account = _visible_account(request, pk)
+    context = {
+        "account": account,
+        "today": timezone.localdate(),
+        "bars": _mrr_bars(account),
+        "usage": selectors.usage_summary(account=account),
+        **account_work_context(request, account),  # open alerts and tasks
         "loyalty": account_loyalty_card(account=account),  # points, tier, pending redemptions: one query
         "feedback": account_feedback(account=account),  # latest NPS/CSAT/CES and recent answers
         "onboarding": onboarding_selectors.account_onboarding_card(account=account),  # one or two queries
     }
-    return render(request, "accounts/detail.html", context)
+    template = "accounts/detail.html#side-cards" if request.htmx else "accounts/side_page.html"
+    return render(request, template, context)
 
 
 @role_required

@@ -54,10 +54,15 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
 
 
 def account_health_context(request: HttpRequest, account: Account) -> dict:
-    """What the account 360 shows about health: score, why, trend, alerts, tasks. Two queries (the
-    alerts come with the timeline's first page; the playbook menu loads when it is opened)."""
+    """The account 360's health card: score, why, trend. One query."""
+    return {"health": selectors.account_health(account=account)}
+
+
+def account_work_context(request: HttpRequest, account: Account) -> dict:
+    """The account 360's alerts and tasks (its side column, loaded after the page). Two queries,
+    or one when the timeline's first page was read for the same account object (it brings the
+    open alerts along); the playbook menu loads when it is opened."""
     return {
-        "health": selectors.account_health(account=account),
         "health_alerts": selectors.account_alerts(account=account),
         "health_tasks": selectors.account_tasks(account=account),
         "task_form": TaskCreateForm(initial={"due_date": timezone.localdate() + dt.timedelta(days=3)}),

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Touchpoint
 from accounts.services import mrr_movement_record
+from tests.account_page import HX, side
 from tests.factories import AccountFactory, ContactFactory, TouchpointFactory, UsageEventFactory, UserFactory
 
 
@@ -68,7 +69,7 @@ def test_mrr_history_by_month_as_chart_and_table(client, alice, alice_account):
         account=alice_account, kind="expansion", date=today.replace(day=1), amount=Decimal("500")
     )
     client.force_login(alice)
-    response = client.get(detail(alice_account))
+    response = side(client, alice_account)  # a side card, loaded by htmx
     bars = response.context["bars"]
     assert len(bars) == 12
     assert bars[-1]["month"].mrr == Decimal("1500")
@@ -84,7 +85,7 @@ def test_usage_summary_compares_last_30_days_with_the_30_before(client, alice, a
     for contact, days in [(a, 1), (a, 2), (b, 5), (c, 40), (c, 45), (None, 50), (a, 70)]:
         UsageEventFactory(account=alice_account, contact=contact, occurred_at=now - dt.timedelta(days=days))
     client.force_login(alice)
-    usage = client.get(detail(alice_account)).context["usage"]
+    usage = side(client, alice_account).context["usage"]
     assert (usage.events_last_30, usage.events_prior_30) == (3, 3)
     assert (usage.active_users_last_30, usage.active_users_prior_30) == (2, 1)
     assert usage.active_users_change == 100.0
@@ -203,7 +204,7 @@ def test_contact_of_another_account_is_refused(client, alice, alice_account, bob
     assert not Touchpoint.objects.exists()
 
 
-@pytest.mark.parametrize("name", ["detail", "timeline"])
+@pytest.mark.parametrize("name", ["detail", "side", "timeline"])
 def test_other_csms_account_is_404_by_page_and_partial(client, alice, bob_account, name):
     client.force_login(alice)
     url = reverse(f"accounts:{name}", args=[bob_account.pk])
@@ -262,11 +263,15 @@ def test_no_role_user_gets_403_and_anonymous_goes_to_login(client, charlie, alic
     assert client.get(detail(alice_account)).status_code == 403
 
 
-def test_account_360_query_count_is_constant(client, alice, django_assert_max_num_queries):
+def test_account_360_query_count_is_constant(client, alice, carol, django_assert_max_num_queries):
+    """The page (header, health, touchpoint form, contacts, the timeline's first page) and its
+    side cards cost a fixed number of queries each, whatever the account's history."""
     account = AccountFactory(owner=alice)
     client.force_login(alice)
-    with django_assert_max_num_queries(20) as small:
+    with django_assert_max_num_queries(12) as small:
         client.get(detail(account))
+    with django_assert_max_num_queries(14) as small_side:
+        side(client, account)
     now = timezone.now()
     contacts = ContactFactory.create_batch(15, account=account)
     mrr_movement_record(account=account, kind="new", date=dt.date(2025, 1, 1), amount=Decimal("100"))
@@ -277,6 +282,31 @@ def test_account_360_query_count_is_constant(client, alice, django_assert_max_nu
         UsageEventFactory(
             account=account, contact=contacts[i % 15], occurred_at=now - dt.timedelta(days=i * 3)
         )
-    with django_assert_max_num_queries(len(small.captured_queries)):
+    AccountFactory(owner=alice, parent=account)  # a child account: one more query, named
+    with django_assert_max_num_queries(len(small.captured_queries) + 1):
         response = client.get(detail(account))
     assert len(response.context["timeline"].entries) == 20
+    assert len(response.context["contacts"]) == 15 and len(response.context["children"]) == 1
+    with django_assert_max_num_queries(len(small_side.captured_queries)):
+        side(client, account)
+    client.force_login(carol)  # a manager also gets the owner list to reassign: one query more
+    with django_assert_max_num_queries(len(small.captured_queries) + 2):
+        client.get(detail(account))
+
+
+def test_side_cards_load_with_htmx_and_are_a_page_without_javascript(client, alice, alice_account):
+    """The page links to its side cards; htmx swaps them in on load, a plain GET shows them as a
+    page of their own."""
+    UsageEventFactory(account=alice_account, occurred_at=timezone.now() - dt.timedelta(days=2))
+    client.force_login(alice)
+    url = reverse("accounts:side", args=[alice_account.pk])
+    page = client.get(detail(alice_account)).content.decode()
+    assert f'hx-get="{url}" hx-trigger="load"' in page and f'href="{url}"' in page
+    assert "Usage, last 30 days" not in page  # not in the first response
+    partial = client.get(url, headers=HX).content.decode()
+    assert "<html" not in partial
+    for card in ("Alerts", "Open tasks", "Rewards", "Survey answers", "Onboarding", "Usage, last 30 days"):
+        assert card in partial, card
+    assert "MRR by month" in partial
+    full = client.get(url).content.decode()
+    assert "<html" in full and "Usage, last 30 days" in full and detail(alice_account) in full

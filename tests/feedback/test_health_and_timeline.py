@@ -12,6 +12,7 @@ from accounts.models import Account
 from accounts.selectors import account_timeline
 from feedback.health import feedback_signals
 from health.registry import ScoringContext, provided_signals
+from tests.account_page import HX, account_360_html
 from tests.factories import AccountFactory, ContactFactory
 
 from . import factories as f
@@ -73,7 +74,7 @@ def test_the_account_360_shows_the_latest_scores_and_answers(client, alice):
     _answer(account, "nps", 10, days_ago=1, comment="Love the new reports")
     _answer(account, "ces", 2, days_ago=2)
     client.force_login(alice)
-    html = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    html = account_360_html(client, account)
     assert "Survey answers" in html
     assert '<span class="score-chip band-promoter">10</span>' in html
     assert '<span class="score-chip band-detractor">2</span>' in html
@@ -85,9 +86,12 @@ def test_the_account_360_query_count_does_not_grow_with_answers(client, alice, d
     account = AccountFactory(owner=alice)
     _answer(account, "nps", 8)
     client.force_login(alice)
-    with django_assert_max_num_queries(40) as few:
-        client.get(reverse("accounts:detail", args=[account.pk]))
-    for i in range(12):
-        _answer(account, ["nps", "csat", "ces"][i % 3], 3 + i % 3)
-    with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(reverse("accounts:detail", args=[account.pk]))
+    # the page (the timeline) and its side cards (the answers card), loaded by htmx
+    for name, headers in (("accounts:detail", {}), ("accounts:side", HX)):
+        url = reverse(name, args=[account.pk])
+        with django_assert_max_num_queries(40) as few:
+            client.get(url, headers=headers)
+        for i in range(12):
+            _answer(account, ["nps", "csat", "ces"][i % 3], 3 + i % 3)
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            client.get(url, headers=headers)

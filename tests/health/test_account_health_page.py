@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from health.models import Alert, AlertRule, HealthSnapshot, ScorecardVersion, Task
 from health.scoring import CardConfig, Scorer
+from tests.account_page import side
 from tests.factories import AccountFactory
 
 
@@ -81,10 +82,13 @@ def test_snapshot_without_any_data_says_so(client, alice, alice_account):
 
 
 def test_account_360_with_health_keeps_a_constant_query_count(client, alice, django_assert_max_num_queries):
+    """The health card is on the page; the alerts and tasks are side cards, loaded by htmx."""
     account = AccountFactory(owner=alice)
     client.force_login(alice)
-    with django_assert_max_num_queries(22) as small:
+    with django_assert_max_num_queries(12) as small:
         client.get(detail(account))
+    with django_assert_max_num_queries(14) as small_side:
+        side(client, account)
     rule = AlertRule.objects.get(name="Health turned red")
     for days in range(90):
         snap(account, days, -5.0 * (days % 7), float(days % 30))
@@ -93,5 +97,7 @@ def test_account_360_with_health_keeps_a_constant_query_count(client, alice, dja
     for i in range(12):
         Task.objects.create(account=account, owner=alice, title=f"t{i}", due_date=timezone.localdate())
     with django_assert_max_num_queries(len(small.captured_queries)):
-        response = client.get(detail(account))
+        client.get(detail(account))
+    with django_assert_max_num_queries(len(small_side.captured_queries)):
+        response = side(client, account)
     assert len(response.context["health_tasks"]) == 10 and len(response.context["health_alerts"]) == 2

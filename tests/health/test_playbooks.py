@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from health.models import AlertRule, Playbook, PlaybookStep, Task
 from health.services import health_scores_recompute, playbook_apply
+from tests.account_page import account_360_html
 from tests.factories import AccountFactory
 
 from .conftest import set_score
@@ -85,8 +86,8 @@ def test_apply_and_add_tasks_from_the_account_page(client, alice, bob, alice_acc
         {"title": "Send the SSO docs", "due_date": due, "priority": 3, "notes": "They asked on the call."},
         follow=True,
     )
-    html = response.content.decode()
-    assert "Task added for Alice Archer." in html and "Send the SSO docs" in html
+    assert "Task added for Alice Archer." in response.content.decode()
+    assert "Send the SSO docs" in account_360_html(client, alice_account)  # in the tasks side card
     assert Task.objects.filter(account=alice_account).count() == 3
     response = client.post(
         reverse("health:task_create", args=[alice_account.pk]), {"title": "", "due_date": due}, follow=True
@@ -102,7 +103,7 @@ def test_playbook_menu_loads_on_demand_as_partial_or_page(client, alice, bob, al
     assert "<html" not in partial and "Save an at-risk account" in partial and "Apply playbook" in partial
     page = client.get(url).content.decode()
     assert "<html" in page and "Turn a promoter into an advocate" in page
-    detail = client.get(reverse("accounts:detail", args=[alice_account.pk])).content.decode()
+    detail = account_360_html(client, alice_account)
     assert f'hx-get="{url}"' in detail  # the account page loads the menu when it is opened
     client.force_login(bob)
     assert client.get(url).status_code == 404

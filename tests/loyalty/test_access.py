@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from loyalty import services
 from loyalty.models import LedgerEntry, LinkKind, RedemptionStatus
+from tests.account_page import account_360_html
 from tests.factories import ContactFactory
 
 from .factories import ReferralFactory, RewardFactory
@@ -117,5 +118,5 @@ def test_customer_requests_a_reward_on_the_rewards_page(client, alice_account):
 def test_account_360_shows_the_rewards_card(client, alice, alice_account):
     give(alice_account, 1500)
     client.force_login(alice)
-    html = client.get(reverse("accounts:detail", args=[alice_account.pk])).content.decode()
+    html = account_360_html(client, alice_account)
     assert "1,500" in html and reverse("loyalty:account", args=[alice_account.pk]) in html

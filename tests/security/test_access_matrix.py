@@ -59,6 +59,7 @@ MATRIX: dict[str, list[tuple]] = {
     # ---------------------------------------------------------------- accounts
     "accounts:portfolio": [(G, None, LOGIN, OK, OK, OK, OK)],
     "accounts:detail": [(G, "account", LOGIN, *CSM_ONLY_OWN)],
+    "accounts:side": [(G, "account", LOGIN, *CSM_ONLY_OWN)],
     "accounts:timeline": [(G, "account", LOGIN, *CSM_ONLY_OWN)],
     "accounts:touchpoint_create": [(P, "account", LOGIN, BAD, HIDE, BAD, BAD)],
     "accounts:reassign": [(P, "account", LOGIN, DENY, HIDE, OK, OK)],
