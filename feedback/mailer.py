@@ -23,7 +23,8 @@ import contextlib
 import re
 import smtplib
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
@@ -59,67 +60,56 @@ def _raise_for(code: int, reply: bytes | str, *, bounce: bool = False) -> None:
     raise PermanentSendError(_reply_text(code, reply), bounce=bounce)
 
 
-class ChunkConnection:
-    """One mail connection for a chunk of messages (``with ChunkConnection() as conn``)."""
+class _Lane:
+    """One SMTP connection of a chunk (Django's SMTP backend, opened when first used)."""
 
-    def __init__(self, backend=None):
-        self.backend = backend or get_connection(fail_silently=False)
-        self.smtp_mode = isinstance(self.backend, SmtpBackend)
+    def __init__(self, backend):
+        self.backend = backend
 
-    def __enter__(self) -> ChunkConnection:
-        self._open()
-        return self
+    @property
+    def smtp(self):
+        return self.backend.connection
 
-    def __exit__(self, *exc) -> None:
-        with contextlib.suppress(smtplib.SMTPException, OSError):
-            self.backend.close()
-
-    def _open(self) -> None:
+    def open(self) -> None:
+        if self.backend.connection is not None:
+            return
         try:
             self.backend.open()
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            self.backend.connection = None
             raise TransientSendError(f"cannot connect to the mail server: {exc}"[:480]) from exc
-        self._no_delay()
+        self.no_delay()
 
-    def _no_delay(self) -> None:
+    def no_delay(self) -> None:
         """Send small writes at once. The final ``.`` goes in a write of its own after the message
         (phase two); with Nagle's algorithm it waited for the server's delayed ACK of the message
         (about 10 ms a message, which capped a sender at ~50 messages a second)."""
-        sock = getattr(getattr(self.backend, "connection", None), "sock", None)
+        sock = getattr(self.backend.connection, "sock", None)
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def _reconnect(self) -> None:
+    def close(self) -> None:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             self.backend.close()
-        self.backend.connection = None
-        self._open()
 
-    def send(self, message: EmailMessage, record_sent: Callable[[], bool]) -> bool:
-        """Send one message; ``record_sent()`` commits the record and says whether we still own it.
-
-        Returns True when the message went (and was recorded), False when the claim was lost
-        (nothing was delivered). Raises TransientSendError or PermanentSendError otherwise; in
-        both cases nothing was delivered, but the record may already say "sent" (the final
-        reply refused the message): the caller corrects it.
-        """
-        if not self.smtp_mode:
-            if not record_sent():
-                return False
-            self.backend.send_messages([message])
-            return True
-        return self._send_smtp(message, record_sent)
-
-    def _send_smtp(self, message: EmailMessage, record_sent: Callable[[], bool]) -> bool:
+    def drop(self) -> None:
+        """Close without QUIT (it may be mid-message: the server discards an unfinished message)."""
         smtp = self.backend.connection
-        if smtp is None:
-            self._open()
-            smtp = self.backend.connection
+        if smtp is not None:
+            with contextlib.suppress(OSError):
+                smtp.close()
+        self.backend.connection = None
+
+    def stage(self, message: EmailMessage) -> None:
+        """Phase one: ``MAIL FROM``, ``RCPT TO``, ``DATA`` and the message, all but the final dot."""
+        self.open()
+        smtp = self.smtp
         encoding = message.encoding or "utf-8"
         sender = sanitize_address(message.from_email, encoding)
         recipients = [sanitize_address(address, encoding) for address in message.recipients()]
-        data = message.message().as_bytes(linesep="\r\n")
+        wire_bytes = getattr(message, "wire_bytes", None)  # prepared by the caller (feedback.emails)
+        data = wire_bytes() if wire_bytes is not None else message.message().as_bytes(linesep="\r\n")
         data = _LEADING_DOT.sub(b"..", data)
         if not data.endswith(b"\r\n"):
             data += b"\r\n"
@@ -147,35 +137,155 @@ class ChunkConnection:
                 _raise_for(code, reply)
             smtp.send(data)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            self._drop()
+            self.drop()
             raise TransientSendError(f"connection lost: {exc}"[:480]) from exc
-        # Phase two: the record first, then the dot that hands the message over.
+
+    def hand_over(self) -> None:
+        """Phase two, after the record: the dot that hands the message to the server."""
         try:
-            recorded = record_sent()
-        except BaseException:
-            self._drop()  # in DATA mode only closing the connection abandons the message
-            raise
-        if not recorded:
-            self._drop()
-            return False
-        try:
-            smtp.send(b".\r\n")
+            self.smtp.send(b".\r\n")
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            self._drop()  # the dot never left: the server discards the message
+            self.drop()  # the dot never left: the server discards the message
             raise TransientSendError(f"connection lost before the end of the message: {exc}"[:480]) from exc
+
+    def confirm(self) -> None:
+        """The server's reply to the dot: 250, or the reason it refused the message."""
         try:
-            code, reply = smtp.getreply()
+            code, reply = self.smtp.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            self._drop()  # the server may have taken it: never send it again
+            self.drop()  # the server may have taken it: never send it again
             raise UnconfirmedSendError(f"sent; the server's reply was lost: {exc}"[:480]) from exc
         if code != 250:
             _raise_for(code, reply)
+
+
+class ChunkConnection:
+    """The mail connections of one chunk of messages (``with ChunkConnection() as conn``).
+
+    ``send`` sends one message over the first connection. ``send_group`` sends up to ``lanes``
+    messages at once, one per connection, and records them as sent in one commit: every message
+    still goes through the two phases (nothing is handed over before its record is committed),
+    but the database's commit, the slow part of a record, is paid once per group.
+    """
+
+    def __init__(self, backend=None, *, lanes: int = 1):
+        self.backend = backend or get_connection(fail_silently=False)
+        self.smtp_mode = isinstance(self.backend, SmtpBackend)
+        self.lane_count = max(1, lanes) if self.smtp_mode else 1
+        self.lanes = [_Lane(self.backend)]
+
+    def __enter__(self) -> ChunkConnection:
+        if self.smtp_mode:
+            self.lanes[0].open()
+        else:
+            try:
+                self.backend.open()
+            except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+                raise TransientSendError(f"cannot connect to the mail server: {exc}"[:480]) from exc
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for lane in self.lanes:
+            lane.close()
+
+    def _lane(self, index: int) -> _Lane:
+        while len(self.lanes) <= index:
+            self.lanes.append(_Lane(get_connection(fail_silently=False)))
+        return self.lanes[index]
+
+    def send(self, message: EmailMessage, record_sent: Callable[[], bool]) -> bool:
+        """Send one message; ``record_sent()`` commits the record and says whether we still own it.
+
+        Returns True when the message went (and was recorded), False when the claim was lost
+        (nothing was delivered). Raises TransientSendError or PermanentSendError otherwise; in
+        both cases nothing was delivered, but the record may already say "sent" (the final
+        reply refused the message): the caller corrects it.
+        """
+        if not self.smtp_mode:
+            if not record_sent():
+                return False
+            self.backend.send_messages([message])
+            return True
+        lane = self.lanes[0]
+        lane.stage(message)
+        try:
+            recorded = record_sent()
+        except BaseException:
+            lane.drop()  # in DATA mode only closing the connection abandons the message
+            raise
+        if not recorded:
+            lane.drop()
+            return False
+        lane.hand_over()
+        lane.confirm()
         return True
 
-    def _drop(self) -> None:
-        """Close the connection without QUIT (it may be mid-message); the next send reopens."""
-        smtp = self.backend.connection
-        if smtp is not None:
-            with contextlib.suppress(OSError):
-                smtp.close()
-        self.backend.connection = None
+    def send_group(
+        self, messages: list[tuple[Hashable, EmailMessage]], record_sent: Callable[[list[Hashable]], set]
+    ) -> dict[Hashable, SendOutcome]:
+        """Send up to ``lane_count`` messages, keyed by the caller: stage each on its own
+        connection, then ``record_sent(keys)`` commits the records of all staged messages at once
+        and returns the keys still owned; only those are handed over.
+
+        Returns, per key, a SendOutcome: ``sent`` (delivered and recorded), ``lost`` (the claim
+        was taken by another sender: nothing delivered), or ``error`` with ``recorded`` saying
+        whether the record already says "sent" (the caller corrects it). An exception from
+        ``record_sent`` abandons every staged message and propagates.
+        """
+        if len(messages) > self.lane_count:
+            raise ValueError(f"at most {self.lane_count} messages in a group")
+        outcomes: dict[Hashable, SendOutcome] = {}
+        if not self.smtp_mode:
+            owned = record_sent([key for key, _message in messages])
+            for key, message in messages:
+                if key in owned:
+                    self.backend.send_messages([message])
+                    outcomes[key] = SendOutcome(sent=True)
+                else:
+                    outcomes[key] = SendOutcome(lost=True)
+            return outcomes
+        staged: list[tuple[Hashable, _Lane]] = []
+        for index, (key, message) in enumerate(messages):
+            lane = self._lane(index)
+            try:
+                lane.stage(message)
+            except (TransientSendError, PermanentSendError) as exc:
+                outcomes[key] = SendOutcome(error=exc)
+            else:
+                staged.append((key, lane))
+        if not staged:
+            return outcomes
+        try:
+            owned = record_sent([key for key, _lane in staged])
+        except BaseException:
+            for _key, lane in staged:
+                lane.drop()
+            raise
+        handed: list[tuple[Hashable, _Lane]] = []
+        for key, lane in staged:  # the dots go together, right after the commit
+            if key not in owned:
+                lane.drop()
+                outcomes[key] = SendOutcome(lost=True)
+                continue
+            try:
+                lane.hand_over()
+            except TransientSendError as exc:
+                outcomes[key] = SendOutcome(error=exc, recorded=True)
+            else:
+                handed.append((key, lane))
+        for key, lane in handed:
+            try:
+                lane.confirm()
+            except (TransientSendError, PermanentSendError, UnconfirmedSendError) as exc:
+                outcomes[key] = SendOutcome(error=exc, recorded=True)
+            else:
+                outcomes[key] = SendOutcome(sent=True)
+        return outcomes
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    sent: bool = False
+    lost: bool = False
+    error: Exception | None = None
+    recorded: bool = False  # with an error: the invitation was already recorded as sent

@@ -27,13 +27,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import Account, Contact
 
-from .emails import build_message
+from .emails import MessageRenderer
 from .mailer import ChunkConnection, PermanentSendError, TransientSendError, UnconfirmedSendError
 from .models import (
     Campaign,
@@ -50,7 +50,8 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIZE = 200  # invitations per claim, sent over one SMTP connection
+CHUNK_SIZE = 200  # invitations per claim, sent over the chunk's SMTP connections
+GROUP_SIZE = 20  # messages sent at once (one SMTP connection each), recorded as sent in one commit
 PARALLEL_SENDERS = 4  # chains of chunk tasks started per round
 CLAIM_LEASE = dt.timedelta(minutes=5)  # a claim older than this belongs to a dead sender
 STALL_AFTER = dt.timedelta(minutes=2)  # no progress on a round with work left: restart its senders
@@ -493,16 +494,18 @@ def invitations_send_chunk(
     survey = rnd.campaign.survey
     invitations = list(Invitation.objects.filter(pk__in=ids).select_related("contact").order_by("id"))
     pending = [inv.pk for inv in invitations]
-    in_flight = None  # a row _send_one was sending when it raised: it handled that row itself
+    tried: set[int] = set()  # rows of the group in flight when something raised: handled already
+    renderer = MessageRenderer(survey, reminder=lane == REMINDER)
     try:
-        with ChunkConnection() as conn:
-            for invitation in invitations:
-                in_flight = invitation.pk
-                _send_one(conn, invitation, survey, claim, lane, report)
-                pending.remove(invitation.pk)
-                in_flight = None
+        with ChunkConnection(lanes=GROUP_SIZE) as conn:
+            for start in range(0, len(invitations), conn.lane_count):
+                group = invitations[start : start + conn.lane_count]
+                tried = {inv.pk for inv in group}
+                _send_group(conn, group, renderer, claim, lane, report)
+                pending = pending[len(group) :]
+                tried = set()
     except TransientSendError:
-        _release([pk for pk in pending if pk != in_flight], claim, lane)
+        _release([pk for pk in pending if pk not in tried], claim, lane)
         round_touch(round_id=round_id)
         raise
     except BaseException:
@@ -514,56 +517,98 @@ def invitations_send_chunk(
     return report
 
 
-def _send_one(
-    conn: ChunkConnection, invitation: Invitation, survey, claim: str, lane: str, report: ChunkReport
-) -> None:
-    message = build_message(invitation, survey, reminder=lane == REMINDER)
-    message_id = message.extra_headers["Message-ID"]
-    recorded = False
-
-    def record() -> bool:
-        nonlocal recorded
-        recorded = _record_sent(invitation.pk, claim, lane, message_id)
-        return recorded
-
-    try:
-        went = conn.send(message, record)
-    except UnconfirmedSendError as exc:
-        log.warning("survey invitation %s: %s", invitation.pk, exc)
-        went = True  # recorded as sent; never sent again
-    except PermanentSendError as exc:
-        if recorded:
-            _undo_sent(invitation.pk, lane, message_id, failed=True, error=str(exc))
-        else:
-            _fail(invitation.pk, claim, lane, str(exc))
-        if exc.bounce:
-            from .services import suppression_add
-
-            suppression_add(
-                email=invitation.email,
-                reason=Suppression.Reason.BOUNCED,
-                detail=str(exc),
-                invitation=invitation,
-            )
-        report.failed += 1
-        return
-    except TransientSendError as exc:
-        if recorded:
-            _undo_sent(invitation.pk, lane, message_id, failed=False, error=str(exc))
-        else:
-            status = (
-                {"status": InvitationStatus.SENDING}
-                if lane == INVITE
-                else {"reminder_status": ReminderStatus.SENDING}
-            )
-            _requeue_after_error(
-                Invitation.objects.filter(pk=invitation.pk, claim_token=claim, **status), lane, str(exc)
-            )
-        raise
-    if went:
-        report.sent += 1
+def _record_sent_group(ids_and_message_ids: dict[int, str], claim: str, lane: str) -> set[int]:
+    """Record a group as sent in one transaction (one commit): the ids we still held the claim
+    of, each with its Message-ID. Runs outside any transaction, so it commits before returning."""
+    now = timezone.now()
+    ids = list(ids_and_message_ids)
+    if lane == INVITE:
+        held = Invitation.objects.filter(pk__in=ids, status=InvitationStatus.SENDING, claim_token=claim)
     else:
-        report.lost += 1
+        held = Invitation.objects.filter(
+            pk__in=ids, reminder_status=ReminderStatus.SENDING, claim_token=claim
+        )
+    with transaction.atomic():
+        owned = set(held.select_for_update().values_list("pk", flat=True))
+        if not owned:
+            return owned
+        message_id = Case(
+            *[When(pk=pk, then=Value(ids_and_message_ids[pk])) for pk in owned], output_field=CharField()
+        )
+        rows = Invitation.objects.filter(pk__in=owned)
+        if lane == INVITE:
+            rows.update(status=InvitationStatus.SENT, sent_at=now, message_id=message_id, last_error="")
+        else:
+            rows.update(reminder_status=ReminderStatus.SENT, reminded_at=now, reminder_message_id=message_id)
+    return owned
+
+
+def _send_group(
+    conn: ChunkConnection,
+    group: list[Invitation],
+    renderer: MessageRenderer,
+    claim: str,
+    lane: str,
+    report: ChunkReport,
+) -> None:
+    """Send a group of invitations at once and settle each one's outcome; raises
+    TransientSendError (after settling the whole group) when any of them failed transiently."""
+    messages = {invitation.pk: renderer.message(invitation) for invitation in group}
+    message_ids = {pk: message.extra_headers["Message-ID"] for pk, message in messages.items()}
+
+    def record(keys: list) -> set[int]:
+        return _record_sent_group({pk: message_ids[pk] for pk in keys}, claim, lane)
+
+    outcomes = conn.send_group(list(messages.items()), record)
+    transient: TransientSendError | None = None
+    by_pk = {invitation.pk: invitation for invitation in group}
+    for pk, outcome in outcomes.items():
+        if outcome.sent:
+            report.sent += 1
+        elif outcome.lost:
+            report.lost += 1
+        elif isinstance(outcome.error, UnconfirmedSendError):
+            log.warning("survey invitation %s: %s", pk, outcome.error)
+            report.sent += 1  # recorded as sent; never sent again
+        elif isinstance(outcome.error, PermanentSendError):
+            _settle_permanent(
+                by_pk[pk], claim, lane, message_ids[pk], outcome.error, recorded=outcome.recorded
+            )
+            report.failed += 1
+        else:
+            _settle_transient(pk, claim, lane, message_ids[pk], outcome.error, recorded=outcome.recorded)
+            transient = transient or outcome.error
+    if transient is not None:
+        raise transient
+
+
+def _settle_permanent(
+    invitation: Invitation, claim: str, lane: str, message_id: str, exc: PermanentSendError, *, recorded: bool
+) -> None:
+    if recorded:
+        _undo_sent(invitation.pk, lane, message_id, failed=True, error=str(exc))
+    else:
+        _fail(invitation.pk, claim, lane, str(exc))
+    if exc.bounce:
+        from .services import suppression_add
+
+        suppression_add(
+            email=invitation.email,
+            reason=Suppression.Reason.BOUNCED,
+            detail=str(exc),
+            invitation=invitation,
+        )
+
+
+def _settle_transient(
+    pk: int, claim: str, lane: str, message_id: str, exc: Exception, *, recorded: bool
+) -> None:
+    if recorded:
+        _undo_sent(pk, lane, message_id, failed=False, error=str(exc))
+        return
+    field = "status" if lane == INVITE else "reminder_status"
+    held = Invitation.objects.filter(pk=pk, claim_token=claim, **{field: InvitationStatus.SENDING})
+    _requeue_after_error(held, lane, str(exc))
 
 
 def round_touch(*, round_id: int) -> None:

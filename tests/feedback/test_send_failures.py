@@ -84,7 +84,7 @@ def test_a_temporary_refusal_at_the_end_puts_it_back_in_the_queue(alice, outbox_
 @pytest.mark.django_db
 def test_an_unexpected_error_gives_untried_rows_back(alice, outbox_round):
     rnd = outbox_round(alice, 3)
-    broken = mock.patch("feedback.services_outbox.build_message", side_effect=RuntimeError("template broke"))
+    broken = mock.patch("feedback.emails.MessageRenderer.message", side_effect=RuntimeError("template broke"))
     with broken, pytest.raises(RuntimeError):
         outbox.invitations_send_chunk(round_id=rnd.pk)
     assert set(Invitation.objects.filter(round=rnd).values_list("status", flat=True)) == {"queued"}
