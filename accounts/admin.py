@@ -7,17 +7,18 @@ Every write with a business rule goes through ``accounts.services``: the forms i
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_permission_codename
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import router, transaction
 from django.db.models import ProtectedError, Q, RestrictedError
 from django.db.models.deletion import Collector
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -29,6 +30,7 @@ from import_export.admin import ImportExportModelAdmin
 
 from team.models import User
 
+from . import services_privacy
 from .forms_admin import (
     AccountAdminForm,
     ContactAdminForm,
@@ -412,6 +414,55 @@ class ContactAdmin(ImportServiceAdminMixin, ImportExportModelAdmin):
     autocomplete_fields = ("account",)
     readonly_fields = ("created_at",)
     fields = ("account", "name", "email", "role", "language", "accepts_surveys", "created_at")
+    actions = ("export_personal_data", "erase_personal_data")
+
+    @admin.action(description=_("Export personal data (JSON)"))
+    def export_personal_data(self, request, queryset):
+        if not request.user.sees_all_accounts:
+            raise PermissionDenied
+        data = [
+            services_privacy.contact_data_export(contact=contact, by=request.user)
+            for contact in queryset.select_related("account").order_by("pk")
+        ]
+        body = json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False, default=str)
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+        name = f"contact-{data[0]['contact']['id']}" if len(data) == 1 else "contacts"
+        response["Content-Disposition"] = f'attachment; filename="{name}-personal-data.json"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @admin.action(description=_("Erase personal data…"))
+    def erase_personal_data(self, request, queryset):
+        """A confirmation page first (like deleting); erasing cannot be undone."""
+        if not request.user.sees_all_accounts:
+            raise PermissionDenied
+        contacts = list(queryset.select_related("account").order_by("pk"))
+        if request.POST.get("confirm") == "yes":
+            for contact in contacts:
+                services_privacy.contact_erase(contact=contact, by=request.user)
+            self.message_user(
+                request,
+                ngettext(
+                    "Erased %(n)d contact's personal data; their answers still count, anonymously.",
+                    "Erased %(n)d contacts' personal data; their answers still count, anonymously.",
+                    len(contacts),
+                )
+                % {"n": len(contacts)},
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/accounts/contact/erase_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Erase personal data?"),
+                "opts": self.model._meta,
+                "contacts": contacts,
+                "action": "erase_personal_data",
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,10 +13,11 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 
@@ -26,7 +27,7 @@ from api.pagination import EventCursor, Pages
 from api.viewsets import ApiGenericViewSet
 from team.models import User
 
-from . import services, services_sync
+from . import services, services_privacy, services_sync
 from .models import Account, ChurnReason, Contact, MrrMovement, Touchpoint, UsageEvent
 
 MAX_ID = 2**63 - 1
@@ -407,6 +408,19 @@ class ContactFilter(filters.FilterSet):
         fields = ("role", "language")
 
 
+class ErasureRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, help_text="e.g. the request's reference; audited."
+    )
+
+
+class ErasureSerializer(serializers.Serializer):
+    contact = serializers.IntegerField(help_text="The erased contact's id (the row stays, anonymised).")
+    changed = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Rows changed, by kind (0 everywhere on a second run)."
+    )
+
+
 @extend_schema_view(
     list=extend_schema(summary="List contacts"),
     retrieve=extend_schema(summary="Read a contact"),
@@ -471,6 +485,43 @@ class ContactViewSet(
         contact, created = services_sync.contact_upsert(account=account, email=data.pop("email"), data=data)
         body = ContactSerializer(contact, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    # Data rights (docs/security.md): managers and admins only; a CSM gets 403 on their own
+    # account's contact and 404 on another portfolio's, like every other contact address.
+
+    def _privacy_contact(self, request) -> Contact:
+        contact = self.get_object()
+        if not request.user.sees_all_accounts:
+            raise PermissionDenied(_("Only managers and admins export or erase a contact's personal data."))
+        return contact
+
+    @extend_schema(
+        summary="Everything stored about a contact (data access and portability)",
+        description="Survey invitations and answers, touchpoints and usage events that name them, "
+        "loyalty entries, referrals and asks, onboarding links and emails. Audited. Managers and admins.",
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["get"], url_path="personal-data")
+    def personal_data(self, request, pk=None):
+        contact = self._privacy_contact(request)
+        return Response(services_privacy.contact_data_export(contact=contact, by=request.user))
+
+    @extend_schema(
+        summary="Erase a contact's personal data",
+        description="Anonymises the contact and removes their words and address everywhere; scores, "
+        "points and counts stay, so no figure changes. Idempotent. Audited. Managers and admins.",
+        request=ErasureRequestSerializer,
+        responses={200: ErasureSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="erase")
+    def erase(self, request, pk=None):
+        contact = self._privacy_contact(request)
+        body = ErasureRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        report = services_privacy.contact_erase(
+            contact=contact, by=request.user, reason=body.validated_data.get("reason", "")
+        )
+        return Response(ErasureSerializer(report.as_dict()).data)
 
 
 # ---------------------------------------------------------------- MRR movements

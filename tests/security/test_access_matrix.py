@@ -174,6 +174,8 @@ MATRIX: dict[str, list[tuple]] = {
     "api:contact-list": [(G, None, UNAUTH, OK, OK, OK, OK), (P, None, UNAUTH, BAD, BAD, BAD, BAD)],
     "api:contact-detail": [(G, "contact", UNAUTH, *CSM_ONLY_OWN), (PATCH, "contact", UNAUTH, *CSM_ONLY_OWN)],
     "api:contact-upsert": [(P, None, UNAUTH, BAD, BAD, BAD, BAD)],
+    "api:contact-personal-data": [(G, "contact", UNAUTH, DENY, HIDE, OK, OK)],  # data rights: managers
+    "api:contact-erase": [(P, "contact", UNAUTH, DENY, HIDE, OK, OK)],
     "api:mrr-movement-list": [(G, None, UNAUTH, OK, OK, OK, OK), (P, None, UNAUTH, BAD, BAD, BAD, BAD)],
     "api:mrr-movement-detail": [(G, "movement", UNAUTH, *CSM_ONLY_OWN)],
     "api:mrr-movement-batch": [(P, None, UNAUTH, BAD, BAD, BAD, BAD)],
