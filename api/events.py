@@ -1,8 +1,11 @@
 """The events outbound webhooks can subscribe to.
 
-Later issues raise them with ``api.services.webhooks_emit(event=..., payload=...)``:
-health (alert raised), feedback (detractor response), onboarding (milestone completed) and
-loyalty (referral converted). ``webhook.test`` is what the admin's "send a test event" sends.
+Raised inside the service that makes the change, with ``api.services.webhooks_emit`` (or
+``webhooks_emit_many`` for many at once), and sent after it commits: alert raised
+(``health.services.alerts_evaluate``), detractor response (``feedback.services.follow_up_open``),
+milestone completed (``onboarding.services.milestone_status_set``), referral converted
+(``loyalty.services._convert``). ``webhook.test`` is what the admin's "send a test event" sends.
+docs/api.md documents each event's payload.
 """
 
 from django.db import models

@@ -63,8 +63,32 @@ def test_schema_names_the_endpoints_the_issue_asks_for(schema):
         "/api/v1/touchpoints/",
         "/api/v1/usage-events/",
         "/api/v1/usage-events/bulk/",
+        "/api/v1/health-scores/",
+        "/api/v1/health-scores/{id}/",
+        "/api/v1/alerts/",
+        "/api/v1/alerts/{id}/snooze/",
+        "/api/v1/alerts/{id}/resolve/",
+        "/api/v1/tasks/",
+        "/api/v1/tasks/{id}/",
+        "/api/v1/playbooks/{id}/apply/",
+        "/api/v1/onboarding-plans/",
+        "/api/v1/onboarding-milestones/{id}/",
+        "/api/v1/survey-campaigns/{id}/launch/",
+        "/api/v1/survey-responses/",
+        "/api/v1/loyalty-ledger/",
+        "/api/v1/loyalty-awards/",
+        "/api/v1/referrals/",
+        "/api/v1/metrics/",
+        "/api/v1/metrics/summary/",
     ):
-        assert expected in paths
+        assert expected in paths, expected
+
+
+def test_the_health_explanation_documents_its_body(schema):
+    answer = schema["paths"]["/api/v1/health-scores/{id}/"]["get"]["responses"]["200"]
+    ref = answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    properties = schema["components"]["schemas"][ref]["properties"]
+    assert {"score", "grade", "measures", "no_data", "cap", "since_last_week", "history"} <= set(properties)
 
 
 def test_docs_page_uses_local_assets_and_no_inline_script(client, db):
