@@ -114,6 +114,8 @@ def referral(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET"])
 def referral_thanks(request: HttpRequest, token: str) -> HttpResponse:
+    if not ratelimit.allow(request, "read"):
+        return _too_many(request, _language(request, None))
     link = _link(token, LinkKind.REFERRAL)
     language = _language(request, link)
     with translation.override(language):

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Account
+from cs_app import ratelimit
 from team.decorators import role_required
 
 from . import selectors, services
@@ -645,6 +646,9 @@ def share_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- the customer's shared plan
 
 
+SHARED_PAGE_LIMIT = 120  # opens per minute per address: a customer never comes close; guessing does
+
+
 def _public_headers(response: HttpResponse) -> HttpResponse:
     add_never_cache_headers(response)
     response["X-Robots-Tag"] = "noindex, nofollow"
@@ -657,6 +661,10 @@ def _public_headers(response: HttpResponse) -> HttpResponse:
 def shared_plan(request: HttpRequest, token: str) -> HttpResponse:
     """The customer's read-only view: progress, their milestones and the success criteria, in
     their language. Unknown, forged and revoked links are all the same 404."""
+    if not ratelimit.allow(request, "onboarding-shared", SHARED_PAGE_LIMIT):
+        response = HttpResponse(_("Too many requests; try again in a minute."), status=429)
+        response["Retry-After"] = "60"
+        return _public_headers(response)
     link = services.share_link_resolve(token=token)
     languages = dict(settings.LANGUAGES)
     wanted = request.GET.get("lang", "")
