@@ -9,7 +9,7 @@ from django.db.models import F
 from django.db.models.functions import Upper
 from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -187,22 +187,21 @@ class QuickSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         widget = self.get_context(name, value, attrs)["widget"]
-        options = format_html_join(
-            "",
-            '<option value="{}"{}{}>{}</option>',
-            (
-                (
-                    "" if option["value"] is None else str(option["value"]),
-                    flatatt({k: v for k, v in option["attrs"].items() if k != "selected"}),
-                    mark_safe(" selected") if option["selected"] else "",
-                    option["label"],
-                )
-                for _group, choices, _index in widget["optgroups"]
-                for option in choices
-            ),
+        options = "".join(
+            '<option value="{}"{}{}>{}</option>'.format(
+                escape("" if option["value"] is None else option["value"]),
+                flatatt({k: v for k, v in option["attrs"].items() if k != "selected"}),
+                " selected" if option["selected"] else "",
+                escape(option["label"]),
+            )
+            for _group, choices, _index in widget["optgroups"]
+            for option in choices
         )
         return format_html(
-            '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
+            '<select name="{}"{}>{}</select>',
+            widget["name"],
+            flatatt(widget["attrs"]),
+            mark_safe(options),  # noqa: S308
         )
 
 

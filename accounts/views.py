@@ -147,9 +147,10 @@ def _mrr_bars(account: Account) -> list[dict]:
 @role_required
 @require_GET
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The account 360: header, health, the touchpoint form, contacts and the timeline's first
-    page. The side cards (alerts and tasks, rewards, survey answers, onboarding, usage, MRR) come
-    from ``account_side`` right after the page loads (a link to them without JavaScript)."""
+    """The account 360: header, health, the touchpoint form and contacts. Right after the page
+    loads, htmx fetches the timeline's first page (``account_timeline``) and the side cards
+    (``account_side``: alerts and tasks, rewards, survey answers, onboarding, usage, MRR), both
+    at once; without JavaScript the page links to them."""
     account = get_object_or_404(
         Account.objects.visible_to(request.user)
         .select_related("owner", "parent")
@@ -158,7 +159,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     contacts = list(account.contacts.order_by("role", "name"))
     context = {
-        **_timeline_context(account),
+        "account": account,
         "contacts": contacts,
         "children": list(account.children.order_by("name").values("pk", "name"))
         if account.has_children
@@ -196,7 +197,8 @@ def account_side(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required
 @require_GET
 def account_timeline(request: HttpRequest, pk: int) -> HttpResponse:
-    """The next page of the timeline (htmx appends it; without JS it is a page of its own)."""
+    """A page of the timeline: the first (no cursor) when the account page has loaded, the next
+    ones on "Show older entries". htmx puts it in place; without JS it is a page of its own."""
     account = _visible_account(request, pk)
     context = _timeline_context(account, request.GET.get("cursor"))
     template = "accounts/detail.html#timeline-page" if request.htmx else "accounts/timeline.html"

@@ -27,6 +27,7 @@ def test_small_bench_measures_every_page_as_csm_and_manager():
         "sorted by last touch, newest first",
         "sorted by health score, worst first",
         "account 360",
+        "+ its timeline (htmx)",
         "+ its side cards (htmx)",
     ):
         assert report.count(page) >= 2, page  # as the CSM and as the manager

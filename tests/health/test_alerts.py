@@ -13,6 +13,7 @@ from accounts.models import UsageEvent
 from health.models import Alert, AlertRule, Task
 from health.registry import SOURCES, Source
 from health.services import alert_reopen, alert_resolve, alert_snooze, health_scores_recompute
+from tests.account_page import account_360_html, timeline
 from tests.factories import AccountFactory
 
 from .conftest import only_measures, past_snapshot, set_score
@@ -273,10 +274,9 @@ def test_alerts_appear_on_the_account_timeline_and_page(client, alice, touch_car
     set_score(account, 15)
     health_scores_recompute()
     client.force_login(alice)
-    response = client.get(reverse("accounts:detail", args=[account.pk]))
-    entries = response.context["timeline"].entries
+    entries = timeline(client, account, htmx=False).context["timeline"].entries  # htmx loads it
     assert entries[0].kind == "alert" and entries[0].title == "Alert: Health turned red (open)"
-    html = response.content.decode()
+    html = account_360_html(client, account)
     assert 'id="health-alerts"' in html and "Health is Red (score 15)." in html
 
 

@@ -3,11 +3,11 @@
 import datetime as dt
 
 import pytest
-from django.urls import reverse
 
 from accounts.models import Account
 from loyalty import services
 from loyalty.models import PointsBalance, TierChange, TierRule
+from tests.account_page import account_360_html
 
 from .helpers import give
 
@@ -73,5 +73,5 @@ def test_requalifying_during_grace_cancels_the_move(alice_account):
 def test_tier_history_on_the_account_timeline(client, alice, alice_account):
     give(alice_account, 1000)
     client.force_login(alice)
-    html = client.get(reverse("accounts:detail", args=[alice_account.pk])).content.decode()
+    html = account_360_html(client, alice_account)
     assert "Tier: Bronze → Silver" in html

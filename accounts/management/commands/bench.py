@@ -166,13 +166,21 @@ class Command(BaseCommand):
             ]
             user_results = [Result(page=page, user=label, url=url, client=client) for page, url in pages]
             for pk, events_count in details[label]:
-                # the page, then its side cards, which htmx requests as soon as the page is there
+                # the page, then its timeline and side cards, which htmx requests (both at once)
+                # as soon as the page is there
                 user_results += [
                     Result(
                         page=f"account 360 ({events_count:,} events)",
                         user=label,
                         url=reverse("accounts:detail", args=[pk]),
                         client=client,
+                    ),
+                    Result(
+                        page="  + its timeline (htmx)",
+                        user=label,
+                        url=reverse("accounts:timeline", args=[pk]),
+                        client=client,
+                        headers={"HX-Request": "true"},
                     ),
                     Result(
                         page="  + its side cards (htmx)",
