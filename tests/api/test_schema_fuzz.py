@@ -56,7 +56,44 @@ def manager_token(db, carol, make_token):
     PlaybookStep.objects.get_or_create(
         playbook=playbook, position=1, defaults={"title": "Call", "due_in_days": 1}
     )
+    _rows_of_every_part(account, carol)
     return make_token(carol, "write")
+
+
+def _rows_of_every_part(account, manager) -> None:
+    """Rows with the blanks and nulls answers really carry (no author, an automatic ledger entry,
+    an unanswered question...), so the fuzzer checks the documented answers against them."""
+    from loyalty import services as loyalty_services
+    from loyalty.models import LinkKind
+    from onboarding import services as onboarding_services
+    from onboarding.models import OnboardingPlan
+    from tests.factories import MrrMovementFactory, TouchpointFactory
+    from tests.feedback import factories as f
+    from tests.loyalty.helpers import rule
+    from tests.onboarding.factories import TemplateFactory, milestone_templates
+
+    TouchpointFactory(account=account, author=None)
+    MrrMovementFactory(account=account)
+    if not OnboardingPlan.objects.filter(account=account).exists():
+        template = TemplateFactory(name="Fuzz onboarding")
+        milestone_templates(template)
+        onboarding_services.plan_start(account=account, template=template, start_date=account.contract_start)
+    contact = ContactFactory(account=account, email="fuzz@customer.example")
+    invitation = f.invitation(contact=contact, campaign_obj=f.campaign(by=manager, kind="nps"))
+    from feedback import services as feedback_services
+
+    feedback_services.response_submit(invitation=invitation, score=4, comment="")
+    rule("survey_answered", 10)
+    loyalty_services.points_award_for_event(
+        account=account, event="survey_answered", source="fuzz", idempotency_key="fuzz-auto"
+    )
+    loyalty_services.points_adjust(
+        account=account, points=50, reason="fuzz", by=manager, idempotency_key="fuzz-adjust"
+    )
+    link = loyalty_services.member_link_get(account=account, contact=contact, kind=LinkKind.REFERRAL)
+    loyalty_services.referral_submit(
+        link=link, company_name="Fuzz Co", domain="fuzzco.example", contact_email="a@fuzzco.example", ip=None
+    )
 
 
 @pytest.fixture
