@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_permission_codename
@@ -27,6 +29,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
+from import_export.forms import ImportForm
 
 from team.models import User
 
@@ -114,6 +117,26 @@ class ServiceAdminMixin:
             return HttpResponseRedirect(request.get_full_path())
 
 
+IMPORT_MAX_BYTES = getattr(settings, "CS_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+
+
+class SizeLimitedImportForm(ImportForm):
+    """An uploaded file is hostile until read: refuse one too large to preview, by its size."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _(
+                    "This file is %(size)s MB; files up to %(limit)s MB can be imported. "
+                    "Split it into smaller files."
+                )
+                % {"size": f"{upload.size / 1048576:.1f}", "limit": f"{IMPORT_MAX_BYTES / 1048576:.0f}"},
+                code="too_large",
+            )
+        return upload
+
+
 class ImportServiceAdminMixin:
     """CSV import and export that never half-writes.
 
@@ -123,6 +146,7 @@ class ImportServiceAdminMixin:
     """
 
     formats = [SafeCSV]
+    import_form_class = SizeLimitedImportForm
     import_error_display = ("message",)
 
     def import_action(self, request, **kwargs):
