@@ -59,6 +59,24 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
+def _failed(request) -> bool:
+    report = getattr(request.node, "rep_call", None)
+    return bool(report and report.failed)
+
+
+def _save_artifacts(page, request, suffix: str = "") -> None:
+    """The page's screenshot and HTML under test-artifacts/, their paths printed for CI's log."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-120:] + suffix
+    png, html = ARTIFACTS / f"{name}.png", ARTIFACTS / f"{name}.html"
+    try:
+        page.screenshot(path=str(png), full_page=True)
+        html.write_text(page.content())
+        print(f"\nE2E failure artifacts:\n  screenshot: {png}\n  html: {html}")
+    except Exception as exc:  # the page may be gone
+        print(f"\nE2E failure: could not save artifacts: {exc}")
+
+
 @pytest.fixture
 def page(browser, request, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
@@ -69,18 +87,31 @@ def page(browser, request, live_server):
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     page.console_problems = problems
     yield page
-    failed = getattr(request.node, "rep_call", None) and request.node.rep_call.failed
-    if failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-120:]
-        png, html = ARTIFACTS / f"{name}.png", ARTIFACTS / f"{name}.html"
-        try:
-            page.screenshot(path=str(png), full_page=True)
-            html.write_text(page.content())
-            print(f"\nE2E failure artifacts:\n  screenshot: {png}\n  html: {html}")
-        except Exception as exc:  # the page may be gone
-            print(f"\nE2E failure: could not save artifacts: {exc}")
+    if _failed(request):
+        _save_artifacts(page, request)
     context.close()
+
+
+@pytest.fixture
+def new_context(browser, request, live_server):
+    """Opens another browser context (a customer's phone, a second user) on the live server.
+    Closed after the test; when the test fails, its pages are saved like ``page``'s."""
+    contexts = []
+
+    def open_context(**options):
+        options.setdefault("base_url", live_server.url)
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield open_context
+    failed = _failed(request)
+    for i, context in enumerate(contexts):
+        if failed:
+            for j, other in enumerate(context.pages):
+                _save_artifacts(other, request, f"-context{i}-page{j}")
+        context.close()
 
 
 def log_in(page, email: str, password: str) -> None:

@@ -59,46 +59,43 @@ def log_in(page, email: str) -> None:
 
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
-def test_public_pages(browser, live_server, world, axe, device):
-    context = browser.new_context(base_url=live_server.url, **(PHONE if device == "phone" else {}))
+def test_public_pages(new_context, world, axe, device):
+    context = new_context(**(PHONE if device == "phone" else {}))
     page = context.new_page()
     problems: list[str] = []
-    try:
-        answer = f"/s/{world.invitation.token}/"
-        for url in (
-            "/login/",
-            answer,
-            answer + "?lang=tr&score=9",
-            answer + "?lang=zh-hant",
-            answer + "unsubscribe/",
-            f"/onboarding/shared/{world.share_token}/",
-            world.referral.get_absolute_url(),
-            world.rewards.get_absolute_url(),
-        ):
-            visit(page, url)
-            problems += violations(axe, page)
-
-        # With errors next to the fields.
-        visit(page, answer + "?lang=en")
-        page.get_by_role("button", name="Send my answer").click()
-        page.locator("#form-errors").wait_for()
-        problems += violations(axe, page)
-        visit(page, world.referral.get_absolute_url())
-        page.get_by_role("button", name="Send referral").click()
-        page.get_by_text("Please check the fields marked below.").wait_for()
-        problems += violations(axe, page)
-        visit(page, "/login/")
-        page.get_by_label("Email").fill("nobody@staff.example")
-        page.get_by_label("Password").fill("wrong")
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_load_state("networkidle")
+    answer = f"/s/{world.invitation.token}/"
+    for url in (
+        "/login/",
+        answer,
+        answer + "?lang=tr&score=9",
+        answer + "?lang=zh-hant",
+        answer + "unsubscribe/",
+        f"/onboarding/shared/{world.share_token}/",
+        world.referral.get_absolute_url(),
+        world.rewards.get_absolute_url(),
+    ):
+        visit(page, url)
         problems += violations(axe, page)
 
-        # The friendly page of an unknown link.
-        page.goto("/s/no-such-link/")
-        problems += violations(axe, page)
-    finally:
-        context.close()
+    # With errors next to the fields.
+    visit(page, answer + "?lang=en")
+    page.get_by_role("button", name="Send my answer").click()
+    page.locator("#form-errors").wait_for()
+    problems += violations(axe, page)
+    visit(page, world.referral.get_absolute_url())
+    page.get_by_role("button", name="Send referral").click()
+    page.get_by_text("Please check the fields marked below.").wait_for()
+    problems += violations(axe, page)
+    visit(page, "/login/")
+    page.get_by_label("Email").fill("nobody@staff.example")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("networkidle")
+    problems += violations(axe, page)
+
+    # The friendly page of an unknown link.
+    page.goto("/s/no-such-link/")
+    problems += violations(axe, page)
     assert problems == []
 
 

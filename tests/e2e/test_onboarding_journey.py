@@ -62,7 +62,7 @@ def _tick(page, name: str) -> None:
 
 
 def test_csm_ticks_milestones_and_the_customer_opens_the_shared_plan_on_a_phone(
-    page, browser, live_server, onboarding, eager_celery
+    page, new_context, onboarding, eager_celery
 ):
     alice, account = onboarding
     plan = OnboardingPlan.objects.get(account=account)  # automatic: the SMB template
@@ -112,7 +112,7 @@ def test_csm_ticks_milestones_and_the_customer_opens_the_shared_plan_on_a_phone(
     assert page.console_problems == []
 
     # The customer, on a phone, without logging in.
-    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    phone = new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
     customer = phone.new_page()
     problems: list[str] = []
     customer.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
@@ -143,4 +143,3 @@ def test_csm_ticks_milestones_and_the_customer_opens_the_shared_plan_on_a_phone(
     response = customer.goto(link)
     assert response.status == 404
     assert "This link does not work" in customer.locator("main").inner_text()
-    phone.close()

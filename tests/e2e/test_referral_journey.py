@@ -23,32 +23,27 @@ def programme(transactional_db):
     return {"alice": alice, "carol": carol, "account": account, "contact": contact}
 
 
-def test_customer_refers_a_company_on_a_phone(browser, live_server, programme):
+def test_customer_refers_a_company_on_a_phone(new_context, programme):
     link = services.member_link_get(
         account=programme["account"], contact=programme["contact"], kind=LinkKind.REFERRAL
     )
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-    )
+    context = new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     phone = context.new_page()
     errors = []
     phone.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        phone.goto(link.get_absolute_url())
-        assert phone.get_by_role("heading", name="Know a company we could help?").is_visible()
-        assert "Alpha Industries" in phone.content() and "pat@alpha.example" not in phone.content()
-        # Nothing wider than the screen.
-        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
-        phone.get_by_role("button", name="Send referral").click()
-        assert phone.get_by_text("Please check the fields marked below.").is_visible()
-        phone.get_by_label("Company name").fill("Zeta Corp")
-        phone.get_by_label("Company website").fill("zeta.example")
-        phone.get_by_label("Their email").fill("cto@zeta.example")
-        phone.get_by_role("button", name="Send referral").click()
-        phone.wait_for_url(re.compile(r"/thanks/(\?lang=\w+)?$"))
-        assert phone.get_by_role("heading", name="What happens next").is_visible()
-    finally:
-        context.close()
+    phone.goto(link.get_absolute_url())
+    assert phone.get_by_role("heading", name="Know a company we could help?").is_visible()
+    assert "Alpha Industries" in phone.content() and "pat@alpha.example" not in phone.content()
+    # Nothing wider than the screen.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.get_by_role("button", name="Send referral").click()
+    assert phone.get_by_text("Please check the fields marked below.").is_visible()
+    phone.get_by_label("Company name").fill("Zeta Corp")
+    phone.get_by_label("Company website").fill("zeta.example")
+    phone.get_by_label("Their email").fill("cto@zeta.example")
+    phone.get_by_role("button", name="Send referral").click()
+    phone.wait_for_url(re.compile(r"/thanks/(\?lang=\w+)?$"))
+    assert phone.get_by_role("heading", name="What happens next").is_visible()
     referral = Referral.objects.get()
     assert (referral.company_name, referral.domain, referral.status) == (
         "Zeta Corp",

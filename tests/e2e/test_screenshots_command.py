@@ -3,9 +3,11 @@ written, as a PNG of the promised size (so a page that stops rendering breaks th
 the README)."""
 
 import struct
+import threading
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from cs_app.celery import app as celery_app
 
@@ -37,7 +39,6 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 def test_screenshots_of_the_demo_data(transactional_db, live_server, tmp_path):
     # live_server: the test database is shared with server threads (the command serves its own).
-
     reason = _browser_missing()
     if reason:
         pytest.skip(reason)
@@ -46,9 +47,25 @@ def test_screenshots_of_the_demo_data(transactional_db, live_server, tmp_path):
     call_command("health_recompute", verbosity=0)
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True  # as the command's own demo database runs its jobs
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call_command("screenshots", here=True, out=str(tmp_path), verbosity=0)
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    # In a thread of its own: the other browser tests' Playwright may be running in this one.
+    thread = threading.Thread(target=run)
     try:
-        call_command("screenshots", here=True, out=str(tmp_path), verbosity=0)
+        thread.start()
+        thread.join(300)
     finally:
         celery_app.conf.task_always_eager = eager
+    assert not thread.is_alive()
+    if failures:
+        raise failures[0]
     written = {path.stem: _png_size(path.read_bytes()) for path in tmp_path.glob("*.png")}
     assert written == EXPECTED

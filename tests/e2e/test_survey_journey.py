@@ -67,7 +67,7 @@ def _link(message, score: int) -> str:
 
 
 def test_launch_watch_progress_answer_on_a_phone_in_turkish_and_follow_up(
-    browser, page, live_server, portfolio, captured_jobs
+    page, new_context, portfolio, captured_jobs
 ):
     alice, account, dana, _others = portfolio
     log_in(page, alice.email, PASSWORD)
@@ -108,7 +108,7 @@ def test_launch_watch_progress_answer_on_a_phone_in_turkish_and_follow_up(
     # The customer: the mail's link, on a phone, in Turkish (the contact's language).
     message = next(m for m in mail.outbox if m.to == [dana.email])
     assert message.subject == "Bizi önerir misiniz? Söylemek için tek tıklama yeterli"
-    phone = browser.new_context(base_url=live_server.url, locale="tr-TR", **PHONE)
+    phone = new_context(locale="tr-TR", **PHONE)
     customer = phone.new_page()
     customer.goto(_link(message, 3))
     assert customer.locator("html").get_attribute("lang") == "tr"
@@ -125,7 +125,6 @@ def test_launch_watch_progress_answer_on_a_phone_in_turkish_and_follow_up(
     customer.get_by_role("button", name="Yanıtımı gönder").click()
     customer.get_by_role("heading", name="Teşekkürler!").wait_for()
     assert "Puanınız: 3" in customer.content()
-    phone.close()
 
     stored = Response.objects.get()
     assert (stored.score, stored.band, stored.language, stored.follow_up) == (
@@ -147,11 +146,10 @@ def test_launch_watch_progress_answer_on_a_phone_in_turkish_and_follow_up(
     assert Task.objects.get().owner == alice
 
 
-def test_a_survey_completed_with_the_keyboard_alone(browser, live_server, portfolio, captured_jobs):
+def test_a_survey_completed_with_the_keyboard_alone(new_context, portfolio, captured_jobs):
     alice, _account, dana, _others = portfolio
     invitation = f.invitation(contact=dana, campaign_obj=f.campaign(by=alice, kind="nps"))
-    context = browser.new_context(base_url=live_server.url)
-    page = context.new_page()
+    page = new_context().new_page()
     page.goto(f"/s/{invitation.token}/?lang=en")
     for _ in range(12):  # skip link, the language switcher, then the scale
         page.keyboard.press("Tab")
@@ -175,4 +173,3 @@ def test_a_survey_completed_with_the_keyboard_alone(browser, live_server, portfo
     page.get_by_role("heading", name="Thank you!").wait_for()
     stored = Response.objects.get()
     assert (stored.score, stored.follow_up) == (8, "Good, but the mobile app lags.")
-    context.close()
