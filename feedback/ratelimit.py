@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 
 LIMITS = {  # requests per minute (settings.FEEDBACK_RATE_LIMITS overrides each)
@@ -20,10 +21,27 @@ def allow(request: HttpRequest, scope: str, key: str = "", window: int = 60) -> 
     who = key or request.META.get("REMOTE_ADDR", "") or "unknown"
     slot = int(time.time() // window)
     cache_key = f"feedback:rl:{scope}:{who}:{slot}"
-    cache.add(cache_key, 0, window + 5)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, window + 5)
-        count = 1
+    count = _count(cache_key, window + 5)
     return count <= getattr(settings, "FEEDBACK_RATE_LIMITS", {}).get(scope, LIMITS[scope])
+
+
+def _count(cache_key: str, timeout: int) -> int:
+    """Add one to the window's counter and return it: one round trip on Redis (SET NX with the
+    expiry, then INCR, in a pipeline), the cache API's add and incr on any other backend."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):
+        key = backend.make_and_validate_key(cache_key)
+        pipe = backend._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipe.set(key, 0, ex=timeout, nx=True)
+        pipe.incr(key)
+        return int(pipe.execute()[1])
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # the window's first request
+        if cache.add(cache_key, 1, timeout):
+            return 1
+        try:
+            return cache.incr(cache_key)
+        except ValueError:  # expired meanwhile
+            cache.set(cache_key, 1, timeout)
+            return 1

@@ -95,7 +95,7 @@ class Gunicorn:
         self.log_path = var_dir / "gunicorn.log"
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.reliability.drill_settings",
+            "DJANGO_SETTINGS_MODULE": "cs_app.settings_bench",
             "DJANGO_DEBUG": "false",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
