@@ -158,6 +158,7 @@ def account_update(*, account: Account, data: dict[str, Any]) -> Account:
     if unknown:
         raise ValidationError({field: _("This field cannot be changed here.") for field in unknown})
     account = Account.objects.select_for_update().get(pk=account.pk)
+    previous_owner_id = account.owner_id
     for field, value in data.items():
         if field == "domain":
             value = domain_normalize(value)
@@ -168,6 +169,13 @@ def account_update(*, account: Account, data: dict[str, Any]) -> Account:
         setattr(account, field, value)
     _validate_account(account)
     account.save()
+    if account.owner_id != previous_owner_id:  # the admin's form, the API and imports
+        audit_record(
+            actor=None,  # the request's user
+            action=AuditAction.OWNER_REASSIGN,
+            target=account,
+            details={"from_owner_id": previous_owner_id, "to_owner_id": account.owner_id},
+        )
     return account
 
 

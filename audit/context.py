@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 _current_ip: ContextVar[str | None] = ContextVar("audit_ip", default=None)
+_current_request: ContextVar[object | None] = ContextVar("audit_request", default=None)
 
 
 def client_ip(request) -> str | None:
@@ -17,6 +18,15 @@ def current_ip() -> str | None:
     return _current_ip.get()
 
 
+def current_user():
+    """The user of the request being served (resolved lazily: session or API token), or None."""
+    request = _current_request.get()
+    if request is None:
+        return None
+    user = getattr(request, "user", None)
+    return user if getattr(user, "is_authenticated", False) else None
+
+
 class AuditContextMiddleware:
     """Remembers the client's address for the length of the request."""
 
@@ -24,8 +34,10 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _current_ip.set(client_ip(request))
+        ip_token = _current_ip.set(client_ip(request))
+        request_token = _current_request.set(request)
         try:
             return self.get_response(request)
         finally:
-            _current_ip.reset(token)
+            _current_request.reset(request_token)
+            _current_ip.reset(ip_token)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import models
 
-from .context import current_ip
+from .context import current_ip, current_user
 from .models import AuditAction, AuditEntry
 
 
@@ -40,9 +40,12 @@ def audit_record(
     ip: str | None = None,
 ) -> AuditEntry:
     """Add one entry. ``target`` fills type, id and label from a model instance; the explicit
-    arguments describe targets that are not one row (an export of a list) or are gone."""
+    arguments describe targets that are not one row (an export of a list) or are gone. Without
+    an ``actor`` the entry names the user of the request being served (none for a task)."""
     if action not in AuditAction.values:
         raise ValueError(f"Unknown audit action {action!r}")
+    if actor is None:
+        actor = current_user()
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or target.pk

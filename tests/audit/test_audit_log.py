@@ -192,3 +192,25 @@ def test_staff_who_are_not_admins_cannot_read_the_log(client):
 def test_unknown_action_is_refused(carol):
     with pytest.raises(ValueError):
         audit_record(actor=carol, action="made.up")
+
+
+def test_owner_change_through_the_api_is_recorded_with_the_tokens_user(client, carol, bob, alice_account):
+    issued = api_services.token_create(name="CRM", user=carol, scope="write", created_by=carol)
+    response = client.patch(
+        f"/api/v1/accounts/{alice_account.pk}/",
+        data={"owner": bob.email},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {issued.raw}",
+        REMOTE_ADDR="192.0.2.10",
+    )
+    assert response.status_code == 200, response.content
+    entry = only_entry(AuditAction.OWNER_REASSIGN)
+    assert entry.actor == carol and entry.ip == "192.0.2.10" and entry.details["to_owner_id"] == bob.pk
+
+
+def test_task_without_a_request_records_the_system(bob, alice_account):
+    from accounts.services import account_update
+
+    account_update(account=alice_account, data={"owner": bob})
+    entry = only_entry(AuditAction.OWNER_REASSIGN)
+    assert entry.actor is None and entry.actor_label == "" and entry.ip is None
