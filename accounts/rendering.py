@@ -1,15 +1,14 @@
 """HTML for the portfolio's rows, built in Python like the Django admin's change list
 (admin_list.items_for_result): the template engine costs about a millisecond a row, this a
-few microseconds. Every value goes through format_html, so it is escaped exactly as in a
-template."""
+few microseconds. Every value is escaped exactly as in a template."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Iterable
 
 from django.utils import formats, timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -17,6 +16,11 @@ from django.utils.translation import ngettext
 from .models import Account, LifecycleStage, Segment, Tier
 
 MUTED_DASH = mark_safe('<span class="muted">—</span>')
+
+
+def escape(value) -> str:
+    """As django.utils.html.escape (which is html.escape), without its lazy-string wrapper."""
+    return html.escape(str(value))
 
 
 def touched_ago(when: dt.datetime, today: dt.date) -> str:
@@ -35,23 +39,35 @@ def portfolio_rows_html(
     accounts: Iterable[Account], *, shows_owner: bool, currency: str, today: dt.date | None = None
 ) -> SafeString:
     today = today or timezone.localdate()
-    labels = {
-        "account": _("Account"),
-        "owner": _("Owner"),
-        "segment": _("Segment"),
-        "tier": _("Tier"),
-        "stage": _("Stage"),
-        "score": _("Score"),
-        "grade": _("Grade"),
-        "trend": _("7-day trend"),
-        "mrr": _("MRR"),
-        "renewal": _("Renewal"),
-        "touch": _("Last touch"),
+    # Everything that is the same on every row is escaped once; each row's own values are
+    # escaped as they go in (html.escape, as Django's escape filter does).
+    label = {
+        key: escape(text)
+        for key, text in {
+            "account": _("Account"),
+            "owner": _("Owner"),
+            "segment": _("Segment"),
+            "tier": _("Tier"),
+            "stage": _("Stage"),
+            "score": _("Score"),
+            "grade": _("Grade"),
+            "trend": _("7-day trend"),
+            "mrr": _("MRR"),
+            "renewal": _("Renewal"),
+            "touch": _("Last touch"),
+        }.items()
     }
-    segments, tiers, stages = dict(Segment.choices), dict(Tier.choices), dict(LifecycleStage.choices)
-    grades = {"green": _("Green"), "yellow": _("Yellow"), "red": _("Red")}
-    no_data = format_html('<span class="muted">{}</span>', _("no data"))
-    never = format_html('<span class="muted">{}</span>', _("never"))
+    segments = {value: escape(text) for value, text in Segment.choices}
+    tiers = {value: escape(text) for value, text in Tier.choices}
+    stages = {value: escape(text) for value, text in LifecycleStage.choices}
+    grades = {
+        grade: f'<span class="grade grade-{grade}">{escape(text)}</span>'
+        for grade, text in (("green", _("Green")), ("yellow", _("Yellow")), ("red", _("Red")))
+    }
+    no_data = f'<span class="muted">{escape(_("no data"))}</span>'
+    never = f'<span class="muted">{escape(_("never"))}</span>'
+    dash = str(MUTED_DASH)
+    money = f' <small class="muted">{escape(currency)}</small>'
     rows = []
     for account in accounts:
         health = getattr(account, "health", None)
@@ -59,87 +75,54 @@ def portfolio_rows_html(
         grade = getattr(health, "grade", "") or ""
         change = getattr(health, "change_7d", None)
         cells = [
-            format_html(
-                '<td data-label="{}"><a href="/accounts/{}/"><strong>{}</strong></a><br>'
-                '<small class="muted">{}</small></td>',
-                labels["account"],
-                account.pk,
-                account.name,
-                account.domain,
-            )
+            f'<td data-label="{label["account"]}"><a href="/accounts/{account.pk}/"><strong>'
+            f"{escape(account.name)}</strong></a><br>"
+            f'<small class="muted">{escape(account.domain)}</small></td>'
         ]
         if shows_owner:
-            cells.append(format_html('<td data-label="{}">{}</td>', labels["owner"], account.owner or "—"))
+            cells.append(f'<td data-label="{label["owner"]}">{escape(account.owner or "—")}</td>')
+        tier, stage = escape(account.tier), escape(account.lifecycle_stage)
+        cells.append(f'<td data-label="{label["segment"]}">{segments.get(account.segment, "")}</td>')
         cells.append(
-            format_html('<td data-label="{}">{}</td>', labels["segment"], segments.get(account.segment, ""))
+            f'<td data-label="{label["tier"]}"><span class="tier tier-{tier}">'
+            f"{tiers.get(account.tier, tier)}</span></td>"
         )
         cells.append(
-            format_html(
-                '<td data-label="{}"><span class="tier tier-{}">{}</span></td>',
-                labels["tier"],
-                account.tier,
-                tiers.get(account.tier, account.tier),
-            )
+            f'<td data-label="{label["stage"]}"><span class="stage stage-{stage}">'
+            f"{stages.get(account.lifecycle_stage, stage)}</span></td>"
         )
         cells.append(
-            format_html(
-                '<td data-label="{}"><span class="stage stage-{}">{}</span></td>',
-                labels["stage"],
-                account.lifecycle_stage,
-                stages.get(account.lifecycle_stage, account.lifecycle_stage),
-            )
+            f'<td data-label="{label["score"]}" class="num score-cell">'
+            f"{dash if score is None else escape(score)}</td>"
         )
-        cells.append(
-            format_html(
-                '<td data-label="{}" class="num score-cell">{}</td>',
-                labels["score"],
-                score if score is not None else MUTED_DASH,
-            )
-        )
-        cells.append(
-            format_html(
-                '<td data-label="{}">{}</td>',
-                labels["grade"],
-                format_html('<span class="grade grade-{}">{}</span>', grade, grades.get(grade, grade))
-                if grade
-                else no_data,
-            )
-        )
-        if change is None:
-            trend = MUTED_DASH
+        if grade:
+            chip = grades.get(grade) or f'<span class="grade grade-{escape(grade)}">{escape(grade)}</span>'
         else:
-            trend = format_html(
-                '<span class="change{}">{}{}</span>',
-                " up" if change > 0 else " down" if change < 0 else "",
-                "+" if change > 0 else "",
-                change,
-            )
-        cells.append(format_html('<td data-label="{}" class="num">{}</td>', labels["trend"], trend))
-        cells.append(
-            format_html(
-                '<td data-label="{}" class="num"><span>{} <small class="muted">{}</small></span></td>',
-                labels["mrr"],
-                formats.number_format(account.mrr, decimal_pos=0, use_l10n=True, force_grouping=True),
-                currency,
-            )
-        )
+            chip = no_data
+        cells.append(f'<td data-label="{label["grade"]}">{chip}</td>')
+        if change is None:
+            trend = dash
+        else:
+            direction = " up" if change > 0 else " down" if change < 0 else ""
+            trend = f'<span class="change{direction}">{"+" if change > 0 else ""}{escape(change)}</span>'
+        cells.append(f'<td data-label="{label["trend"]}" class="num">{trend}</td>')
+        mrr = formats.number_format(account.mrr, decimal_pos=0, use_l10n=True, force_grouping=True)
+        cells.append(f'<td data-label="{label["mrr"]}" class="num"><span>{escape(mrr)}{money}</span></td>')
         if account.renewal_date:
-            renewal = format_html(
-                '<time datetime="{}">{}</time>',
-                account.renewal_date.isoformat(),
-                formats.date_format(account.renewal_date, "M j, Y"),
+            renewal = (
+                f'<time datetime="{account.renewal_date.isoformat()}">'
+                f"{escape(formats.date_format(account.renewal_date, 'M j, Y'))}</time>"
             )
         else:
             renewal = "—"
-        cells.append(format_html('<td data-label="{}">{}</td>', labels["renewal"], renewal))
+        cells.append(f'<td data-label="{label["renewal"]}">{renewal}</td>')
         if account.last_touch_at:
-            touch = format_html(
-                '<time datetime="{}">{}</time>',
-                account.last_touch_at.isoformat(),
-                touched_ago(account.last_touch_at, today),
+            touch = (
+                f'<time datetime="{account.last_touch_at.isoformat()}">'
+                f"{escape(touched_ago(account.last_touch_at, today))}</time>"
             )
         else:
             touch = never
-        cells.append(format_html('<td data-label="{}">{}</td>', labels["touch"], touch))
-        rows.append(cells)
-    return format_html_join("\n", "<tr>{}</tr>", ((mark_safe("".join(cells)),) for cells in rows))  # noqa: S308
+        cells.append(f'<td data-label="{label["touch"]}">{touch}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return mark_safe("\n".join(rows))  # noqa: S308 (every value above is escaped)
