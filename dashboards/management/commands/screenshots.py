@@ -244,11 +244,13 @@ def _demo_extras() -> dict:
         for invitation in sent[: int(len(sent) * 0.45)]:
             score = rng.choices(range(11), weights=[1, 1, 1, 2, 2, 3, 4, 8, 10, 12, 9])[0]
             feedback.response_submit(invitation=invitation, score=score, follow_up=rng.choice(comments))
+    unanswered = Invitation.objects.filter(status=InvitationStatus.SENT, response__isnull=True)
     open_invitation = (
-        Invitation.objects.filter(campaign=campaign, status=InvitationStatus.SENT, response__isnull=True)
-        .order_by("pk")
-        .first()
+        unanswered.filter(campaign=campaign).order_by("pk").first()
+        or unanswered.filter(campaign__survey__kind="nps").order_by("-pk").first()
     )
+    if open_invitation is None:
+        raise CommandError("The demo data has no unanswered survey invitation to photograph.")
     Contact.objects.filter(pk=open_invitation.contact_id).update(language="tr")
     Invitation.objects.filter(pk=open_invitation.pk).update(language="tr")
 
