@@ -146,9 +146,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def redeliver(self, request, queryset):
         from django.db import transaction
 
-        from .tasks import webhook_deliver_task
+        from .services import webhook_deliveries_enqueue
 
         ids = list(queryset.values_list("pk", flat=True))
         queryset.update(status=DeliveryStatus.PENDING)
-        transaction.on_commit(lambda: [webhook_deliver_task.delay(delivery_id=pk) for pk in ids])
+        transaction.on_commit(lambda: webhook_deliveries_enqueue(delivery_ids=ids))
         self.message_user(request, _("%(count)s delivery(ies) queued.") % {"count": len(ids)})

@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -179,11 +180,50 @@ def webhooks_emit_many(
             WebhookDelivery.objects.filter(uuid__in=[d.uuid for d in deliveries]).order_by("pk")
         )
 
+    ids = [delivery.pk for delivery in deliveries]
+    transaction.on_commit(lambda: webhook_deliveries_enqueue(delivery_ids=ids))
+    return deliveries
+
+
+def webhook_deliveries_enqueue(*, delivery_ids: Iterable[int]) -> int:
+    """Hand deliveries to the broker; stop quietly (logged) when it cannot be reached: the rows
+    stay pending and ``webhook_deliveries_sweep`` sends them once it is back. Returns how many
+    were enqueued."""
+    from kombu.exceptions import OperationalError as BrokerUnavailable
+
     from .tasks import webhook_deliver_task
 
-    ids = [delivery.pk for delivery in deliveries]
-    transaction.on_commit(lambda: [webhook_deliver_task.delay(delivery_id=pk) for pk in ids])
-    return deliveries
+    sent = 0
+    for pk in delivery_ids:
+        try:
+            webhook_deliver_task.delay(delivery_id=pk)
+        except (BrokerUnavailable, ConnectionError, OSError) as exc:
+            log.warning("broker unavailable, webhook deliveries left for the sweep: %s", exc)
+            break
+        sent += 1
+    return sent
+
+
+SWEEP_UNSENT_AFTER = dt.timedelta(minutes=5)  # never attempted: its enqueue was lost
+SWEEP_STALLED_AFTER = dt.timedelta(minutes=30)  # retrying, but no attempt for longer than any backoff
+
+
+def webhook_deliveries_sweep(*, now: dt.datetime | None = None) -> int:
+    """Re-enqueue deliveries whose task was lost (broker down at enqueue, or restarted empty):
+    pending ones never attempted after 5 minutes, retrying ones not attempted for 30 minutes.
+    Receivers deduplicate by ``X-CS-Delivery``: a delivery is sent at least once."""
+    now = now or timezone.now()
+    never_tried = Q(
+        status=DeliveryStatus.PENDING, last_attempt_at__isnull=True, created_at__lte=now - SWEEP_UNSENT_AFTER
+    )
+    stuck = WebhookDelivery.objects.filter(
+        never_tried
+        | Q(
+            status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING],
+            last_attempt_at__lte=now - SWEEP_STALLED_AFTER,
+        )
+    ).order_by("pk")
+    return webhook_deliveries_enqueue(delivery_ids=list(stuck.values_list("pk", flat=True)[:10_000]))
 
 
 def webhook_signature(*, secret: str, timestamp: int, body: bytes) -> str:
@@ -294,7 +334,5 @@ def webhook_send_test(*, webhook: Webhook) -> WebhookDelivery:
         event=WebhookEvent.TEST,
         payload={"message": "Test event from the customer-success platform.", "webhook": webhook.name},
     )
-    from .tasks import webhook_deliver_task
-
-    transaction.on_commit(lambda: webhook_deliver_task.delay(delivery_id=delivery.pk))
+    transaction.on_commit(lambda: webhook_deliveries_enqueue(delivery_ids=[delivery.pk]))
     return delivery

@@ -31,3 +31,9 @@ def webhook_deliver_task(self, *, delivery_id: int) -> str:
 @shared_task(acks_late=True, ignore_result=True)
 def idempotency_purge_task() -> int:
     return services.idempotency_purge()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def webhook_deliveries_sweep_task() -> int:
+    """Every 5 minutes (beat): deliveries whose task was lost are enqueued again."""
+    return services.webhook_deliveries_sweep()

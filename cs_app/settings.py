@@ -273,6 +273,10 @@ CELERY_BEAT_SCHEDULE["api-idempotency-purge"] = {
     "task": "api.tasks.idempotency_purge_task",
     "schedule": 60 * 60,  # hourly: Idempotency-Key answers are kept 24 hours
 }
+CELERY_BEAT_SCHEDULE["api-webhook-sweep"] = {
+    "task": "api.tasks.webhook_deliveries_sweep_task",
+    "schedule": 5 * 60,  # deliveries whose enqueue was lost (broker down) go out within minutes
+}
 
 # Security. Production (DEBUG off) turns on every check --deploy wants.
 SESSION_COOKIE_HTTPONLY = True
