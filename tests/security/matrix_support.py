@@ -268,19 +268,22 @@ def url_for(route: Route, target: str | None, book: dict, *, with_format: bool) 
     return reverse(route.name, kwargs=kwargs)
 
 
-def request(client, method: str, url: str):
+def request(client, method: str, url: str, *, htmx: bool = False):
+    headers = {"HX-Request": "true"} if htmx else {}
     if method == "GET":
-        return client.get(url)
+        return client.get(url, headers=headers)
     if url.startswith("/api/v1/"):
         return client.generic(method, url, data=json.dumps({}), content_type="application/json")
-    return client.generic(method, url, data="", content_type="application/x-www-form-urlencoded")
+    return client.generic(
+        method, url, data="", content_type="application/x-www-form-urlencoded", headers=headers
+    )
 
 
-def run_cell(client, method: str, url: str) -> str:
+def run_cell(client, method: str, url: str, *, htmx: bool = False) -> str:
     """One request in its own savepoint: whatever it writes is undone, so every cell sees the
-    same data."""
+    same data. ``htmx`` asks as htmx does (the partial instead of the page)."""
     with transaction.atomic():
-        result = outcome(request(client, method, url))
+        result = outcome(request(client, method, url, htmx=htmx))
         transaction.set_rollback(True)
     return result
 

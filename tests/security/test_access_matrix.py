@@ -10,7 +10,9 @@ is, taken from alice's book for ``anon`` and ``own`` and from bob's for the rest
 Outcomes: OK (2xx, or a redirect that is not to a login page), LOGIN (redirect to a login
 page), BAD (400/422: let in, the empty input refused), UNAUTH (401), DENY (403), HIDE (404),
 NOPE (405). Each request runs in a savepoint that is rolled back, so every cell sees the same
-data. Non-GET requests send an empty form (pages) or ``{}`` (API).
+data. Non-GET requests send an empty form (pages) or ``{}`` (API). The "other" cell of every
+page is also requested as htmx asks for it (``HX-Request: true``, the partial) and must be
+refused the same way.
 
 A route that has no row fails the suite (``test_every_route_has_a_row``); so does a row whose
 route no longer exists. Admin routes are declared by glob (``admin:*``: only staff with admin
@@ -333,6 +335,11 @@ def test_route(key, world, db):
             if cache_key not in seen:  # no target: "own" and "other" are the same request
                 seen[cache_key] = run_cell(clients[role], method, url)
             observed.append(seen[cache_key])
+            if role == "other" and not (route.is_admin or url.startswith("/api/")):
+                # The htmx partial of another portfolio's page is refused the same way.
+                partial = run_cell(clients[role], method, url, htmx=True)
+                if partial != seen[cache_key]:
+                    problems.append(f"{method} {url} as htmx: {partial}, as a page: {seen[cache_key]}")
         if observed != expected:
             problems.append(
                 f"{method} {route.pattern} ({target}): expected {dict(zip(ROLES, expected, strict=True))}, "
