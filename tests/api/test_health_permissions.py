@@ -182,3 +182,33 @@ def test_health_score_explanation_is_documented_shape(client_for, alice, alice_a
         "history",
     }
     assert body["score"] is None and body["history"] == []
+
+
+def test_playbook_list_and_apply(client_for, alice, alice_account, world):
+    """Active playbooks with their steps; applying one makes each step a task for the owner, due
+    its days from today. A switched-off playbook is not there (404)."""
+    client = client_for(alice)
+    playbook = Playbook.objects.get(pk=world["own"]["playbook"])
+    PlaybookStep.objects.create(
+        playbook=playbook, position=2, title="Send the plan", due_in_days=5, priority=3
+    )
+    listed = {p["name"]: p for p in client.get("/api/v1/playbooks/").json()["results"]}
+    assert [s["title"] for s in listed["Win back"]["steps"]] == ["Call the sponsor", "Send the plan"]
+    response = client.post(
+        f"/api/v1/playbooks/{playbook.pk}/apply/", {"account": alice_account.pk}, format="json"
+    )
+    assert response.status_code == 201
+    today = timezone.localdate()
+    assert [(t["title"], t["owner"], t["due_date"], t["priority"]) for t in response.json()] == [
+        ("Call the sponsor", alice.email, (today + dt.timedelta(days=2)).isoformat(), 2),
+        ("Send the plan", alice.email, (today + dt.timedelta(days=5)).isoformat(), 3),
+    ]
+    assert Task.objects.filter(account=alice_account, playbook=playbook).count() == 2
+    playbook.is_active = False
+    playbook.save()
+    assert client.get(f"/api/v1/playbooks/{playbook.pk}/").status_code == 404
+    response = client.post(
+        f"/api/v1/playbooks/{playbook.pk}/apply/", {"account": alice_account.pk}, format="json"
+    )
+    assert response.status_code == 404
+    assert Task.objects.filter(account=alice_account, playbook=playbook).count() == 2
