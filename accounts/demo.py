@@ -73,6 +73,7 @@ DEFAULT_EVENTS_PER_ACCOUNT = 130
 DEFAULT_SEED = 2026
 USAGE_DAYS = 182  # 26 weeks of usage, ending yesterday
 CHUNK_ACCOUNTS = 1000
+DEFAULT_HISTORY_ACCOUNTS = 2000  # surveys and loyalty: at most this many accounts (an even sample)
 BULK_LOAD_ROWS = 100_000  # PostgreSQL: rebuild a table's indexes after loading at least this many rows
 
 CENT = Decimal("0.01")
@@ -741,6 +742,9 @@ class SeedReport:
     skipped: bool = False
     demo_csm_accounts: int = 0
     logins: list[tuple[str, str]] = field(default_factory=list)  # (role, email)
+    onboarding: Any = None  # onboarding.demo.OnboardingDemoReport
+    feedback: Any = None  # feedback.demo.FeedbackDemoReport
+    loyalty: Any = None  # loyalty.demo.LoyaltyDemoReport
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -1117,12 +1121,18 @@ def seed_demo(
     progress: bool = False,
     using: str = "default",
     log: Callable[[str], None] | None = None,
+    history_accounts: int = DEFAULT_HISTORY_ACCOUNTS,
 ) -> SeedReport:
     """Generate the demo portfolio. Same arguments (and the same database content before), same rows.
 
     When the database already has accounts, the new ones are added after them (their numbers,
     domains and external ids continue from the count), unless ``if_empty`` makes it a no-op.
     Everything is written in one transaction.
+
+    The new accounts also get their history in the other parts of the product (see
+    ``_seed_history``): onboarding plans, survey campaigns and answers with their follow-ups,
+    and the loyalty programme. Surveys and loyalty cover at most ``history_accounts`` of them
+    (an even sample), so a portfolio of 100,000 accounts still seeds in minutes.
     """
     started = time.monotonic()
     log = log or (lambda message: None)
@@ -1162,6 +1172,7 @@ def seed_demo(
 
         # Pass 2: rows, one chunk of accounts at a time.
         tick = time.monotonic()
+        first_account_id = _max_id(connection, Account) + 1
         rows = _Rows(
             planner=planner,
             usage=_Usage(planner, clock),
@@ -1169,7 +1180,7 @@ def seed_demo(
             numbers=numbers,
             scale=accounts * events_per_account / total_weight if total_weight else 0.0,
             csm_ids=[user.pk for user in csms],
-            account_id=_max_id(connection, Account) + 1,
+            account_id=first_account_id,
             contact_id=_max_id(connection, Contact) + 1,
             taken={d.lower() for d in Account.objects.using(using).values_list("domain", flat=True)}
             if existing
@@ -1214,6 +1225,18 @@ def seed_demo(
             bar.close()
             report.timings["insert"] = time.monotonic() - tick
         tick = time.monotonic()
+        _seed_history(
+            report=report,
+            seed=seed,
+            today=today,
+            accounts=Account.objects.using(using).filter(pk__gte=first_account_id),
+            csm=csms[0],
+            manager=boss,
+            using=using,
+            history_accounts=history_accounts,
+        )
+        report.timings["history"] = time.monotonic() - tick
+        tick = time.monotonic()
     report.timings["commit"] = time.monotonic() - tick
 
     if writer.postgres:
@@ -1229,6 +1252,46 @@ def seed_demo(
     report.logins = [("CSM", csms[0].email), ("manager", boss.email), ("admin", admin.email)]
     report.seconds = time.monotonic() - started
     return report
+
+
+def _seed_history(
+    *,
+    report: SeedReport,
+    seed: int,
+    today: dt.date,
+    accounts,
+    csm,
+    manager,
+    using: str,
+    history_accounts: int,
+) -> None:
+    """Onboarding plans, survey history and the loyalty programme of the new accounts, in this
+    order (answers follow onboarding; points follow answers and milestones)."""
+    from feedback.demo import demo_feedback_seed
+    from loyalty.demo import demo_loyalty_seed
+    from onboarding.demo import demo_onboarding_seed
+
+    report.onboarding = demo_onboarding_seed(
+        rng=random.Random(f"{seed}/onboarding"), accounts=accounts, today=today, using=using
+    )
+    report.feedback = demo_feedback_seed(
+        rng=random.Random(f"{seed}/feedback"),
+        accounts=accounts,
+        today=today,
+        created_by=manager,
+        csm=csm,
+        using=using,
+        max_accounts=history_accounts,
+    )
+    report.loyalty = demo_loyalty_seed(
+        rng=random.Random(f"{seed}/loyalty"),
+        accounts=accounts,
+        today=today,
+        manager=manager,
+        csm=csm,
+        using=using,
+        max_accounts=history_accounts,
+    )
 
 
 def _progress(iterable, enabled: bool, description: str, total: int | None = None):

@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import io
+import re
 from collections import defaultdict
 from decimal import Decimal
 
@@ -24,6 +25,19 @@ from accounts.models import (
     Touchpoint,
     UsageEvent,
 )
+from feedback.models import Campaign, CampaignRound, FollowUp, Invitation, Response
+from health.models import Task
+from loyalty.models import (
+    AdvocacyAsk,
+    LedgerEntry,
+    MemberLink,
+    PointsBalance,
+    Redemption,
+    Referral,
+    Reward,
+    TierChange,
+)
+from onboarding.models import Milestone, OnboardingPlan
 from team.models import Role, User
 
 from ..conftest import requires_postgres
@@ -93,10 +107,139 @@ def digest() -> str:
             )
         ),
     ]
+    tables += history_tables(domain, email, contact)
     return hashlib.sha256(repr([sorted(map(repr, rows)) for rows in tables]).encode()).hexdigest()
 
 
+def _no_ids(text: str) -> str:
+    """Idempotency keys and sources name records by id; ids are not part of the data."""
+    return re.sub(r":\d+", ":#", text)
+
+
+def history_tables(domain: dict, email: dict, contact: dict) -> list:
+    """Onboarding, surveys and loyalty by natural keys (invitation and member-link tokens are
+    secrets, random by design, so they are left out)."""
+    campaign = dict(Campaign.objects.values_list("pk", "name"))
+    reward = dict(Reward.objects.values_list("pk", "name"))
+    return [
+        (
+            (domain[r[0]], *r[1:])
+            for r in Milestone.objects.values_list(
+                "plan__account", "name", "status", "done_on", "done_at", "blocked_reason", "due_date"
+            )
+        ),
+        OnboardingPlan.objects.values_list("account__domain", "progress", "next_due_on", "completed_at"),
+        (
+            (*r[:-1], email.get(r[-1]))
+            for r in Campaign.objects.values_list(
+                "name", "status", "trigger", "send_at", "launched_at", "created_at", "created_by"
+            )
+        ),
+        CampaignRound.objects.values_list(
+            "campaign__name", "number", "scheduled_at", "status", "finished_at"
+        ),
+        (
+            (campaign[r[0]], r[1], contact[r[2]], *r[3:-1], _no_ids(r[-1]))
+            for r in Invitation.objects.values_list(
+                "campaign",
+                "round__number",
+                "contact",
+                "status",
+                "skip_reason",
+                "sent_at",
+                "message_id",
+                "opened_at",
+                "reminder_status",
+                "reminded_at",
+                "language",
+                "source",
+            )
+        ),
+        (
+            (contact[r[0]], campaign[r[1]], *r[2:])
+            for r in Response.objects.values_list(
+                "contact",
+                "campaign",
+                "kind",
+                "score",
+                "band",
+                "follow_up",
+                "comment",
+                "language",
+                "answered_at",
+            )
+        ),
+        (
+            (contact[r[0]], r[1], r[2], r[3], r[4], r[5], email.get(r[6]))
+            for r in FollowUp.objects.values_list(
+                "response__contact",
+                "response__answered_at",
+                "opened_at",
+                "closed_at",
+                "outcome",
+                "note",
+                "owner",
+            )
+        ),
+        (
+            (domain[r[0]], *r[1:-1], email.get(r[-1]))
+            for r in Task.objects.values_list(
+                "account", "title", "due_date", "status", "notes", "created_at", "completed_at", "owner"
+            )
+        ),
+        Reward.objects.values_list("name", "kind", "cost", "stock"),
+        (
+            (domain[r[0]], *r[1:6], _no_ids(r[6]), _no_ids(r[7]), *r[8:])
+            for r in LedgerEntry.objects.values_list(
+                "account",
+                "kind",
+                "event",
+                "points",
+                "balance_after",
+                "reason",
+                "source",
+                "idempotency_key",
+                "created_at",
+                "expires_on",
+            )
+        ),
+        ((domain[r[0]], *r[1:]) for r in PointsBalance.objects.values_list("account", "balance", "lifetime")),
+        (
+            (domain[r[0]], *r[1:])
+            for r in TierChange.objects.values_list("account", "from_tier", "to_tier", "changed_at")
+        ),
+        (
+            (domain[r[0]], reward[r[1]], *r[2:])
+            for r in Redemption.objects.values_list(
+                "account",
+                "reward",
+                "points",
+                "status",
+                "requested_at",
+                "decided_at",
+                "fulfilled_at",
+                "fulfilment_code",
+            )
+        ),
+        (
+            (domain[r[0]], *r[1:])
+            for r in Referral.objects.values_list(
+                "referrer_account", "domain", "status", "flags", "submitted_at"
+            )
+        ),
+        (
+            (contact[r[0]], *r[1:])
+            for r in AdvocacyAsk.objects.values_list("contact", "kind", "status", "asked_at", "done_at")
+        ),
+    ]
+
+
 def wipe() -> None:
+    for model in (FollowUp, Response, Invitation, CampaignRound, Campaign, Task, OnboardingPlan):
+        model.objects.all().delete()
+    Redemption.objects.all().delete()
+    for model in (AdvocacyAsk, Referral, MemberLink, LedgerEntry, TierChange, PointsBalance, Reward):
+        model.objects.all().delete()
     UsageEvent.objects.all().delete()
     Touchpoint.objects.all().delete()
     MrrMovement.objects.all().delete()
@@ -118,6 +261,32 @@ def test_same_seed_same_data_and_another_seed_other_data():
     wipe()
     seed(seed=8)
     assert digest() != first
+
+
+@pytest.mark.django_db
+def test_the_portfolio_comes_with_its_history():
+    output = seed()
+    assert OnboardingPlan.objects.exists() and Milestone.objects.filter(status="done").exists()
+    assert Campaign.objects.count() >= 3 and Response.objects.exists() and FollowUp.objects.exists()
+    assert LedgerEntry.objects.exists() and Reward.objects.exists() and Redemption.objects.exists()
+    assert "Surveys:" in output and "Loyalty:" in output and "Onboarding:" in output
+    # a second run adds accounts (and their onboarding), not a second survey or loyalty history
+    campaigns, entries = Campaign.objects.count(), LedgerEntry.objects.count()
+    seed(accounts=5)
+    assert (Campaign.objects.count(), LedgerEntry.objects.count()) == (campaigns, entries)
+
+
+@pytest.mark.django_db
+def test_history_is_limited_to_a_sample_of_accounts_at_scale():
+    from accounts.demo import seed_demo
+
+    report = seed_demo(
+        accounts=30, events_per_account=5, seed=3, extra_csms=1, today=TODAY, history_accounts=10
+    )
+    assert report.feedback.accounts == 10
+    assert Response.objects.values("account").distinct().count() <= 10
+    assert PointsBalance.objects.count() <= 10
+    assert report.onboarding.plans == OnboardingPlan.objects.count() > 0
 
 
 @pytest.mark.django_db

@@ -20,7 +20,8 @@ def _positive(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Create the demo logins and a realistic portfolio of customer accounts, contacts, MRR history, "
-        "touchpoints and usage events. The same --seed and --today always give the same data."
+        "touchpoints and usage events, with their onboarding plans, survey campaigns and answers, "
+        "follow-ups and loyalty programme. The same --seed and --today always give the same data."
     )
 
     def add_arguments(self, parser):
@@ -77,6 +78,23 @@ class Command(BaseCommand):
                 f"{report.events:,} usage events in {report.seconds:.1f} s."
             )
         )
+        onboarding, feedback, loyalty = report.onboarding, report.feedback, report.loyalty
+        if onboarding and onboarding.plans:
+            self.stdout.write(
+                f"Onboarding: {onboarding.plans:,} plans with {onboarding.milestones:,} milestones."
+            )
+        if feedback and feedback.campaigns:
+            self.stdout.write(
+                f"Surveys: {feedback.campaigns} campaigns, {feedback.invitations:,} invitations, "
+                f"{feedback.responses:,} answers, {feedback.follow_ups:,} follow-ups "
+                f"({feedback.open_follow_ups:,} open)."
+            )
+        if loyalty and loyalty.rewards:
+            self.stdout.write(
+                f"Loyalty: {loyalty.rewards} rewards, {loyalty.members:,} member accounts, "
+                f"{loyalty.entries:,} ledger entries, {loyalty.redemptions:,} redemptions, "
+                f"{loyalty.referrals} referrals, {loyalty.asks} advocacy asks."
+            )
         if options["verbosity"] > 1:
             timings = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.timings.items())
             self.stdout.write(f"Timings: {timings}")
