@@ -61,22 +61,39 @@
     resizeTimer = setTimeout(scrollableTables, 150);
   });
   // When htmx replaces the part of the page that held the keyboard focus (a form sent in place,
-  // a task row), put the focus back in the new part, on the first field with an error or else
-  // its first control, instead of letting it fall to the top of the page.
+  // a task row, a sorted table), put the focus back in the new part instead of letting it fall
+  // to the top of the page: on the first field with an error, else the same link (a sort
+  // header, a page link) or field, else the part's first control.
   var focusHome = null;
+  function linkLabel(el) {
+    return (el.textContent || "").replace(/[\u25B2\u25BC]/g, "").trim();
+  }
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
     var active = document.activeElement;
     focusHome = target && target.id && active && active !== document.body && target.contains(active)
-      ? target.id : null;
+      ? { id: target.id, name: active.name || "", link: active.tagName === "A" ? linkLabel(active) : "" }
+      : null;
   });
   document.addEventListener("htmx:afterSettle", function () {
-    var home = focusHome ? document.getElementById(focusHome) : null;
+    var wanted = focusHome;
+    var home = wanted ? document.getElementById(wanted.id) : null;
     focusHome = null;
     if (!home || (document.activeElement && document.activeElement !== document.body)) return;
-    var controls = "input:not([type=hidden]), select, textarea, button, a[href]";
-    var next = home.querySelector(".has-error input, .has-error select, .has-error textarea")
-      || home.querySelector(controls);
+    var next = home.querySelector(".has-error input, .has-error select, .has-error textarea");
+    if (!next && wanted.link) {
+      var links = home.querySelectorAll("a[href]");
+      for (var i = 0; i < links.length && !next; i++) {
+        if (linkLabel(links[i]) === wanted.link) next = links[i];
+      }
+    }
+    if (!next && wanted.name) {
+      var named = home.querySelectorAll("input, select, textarea");
+      for (var j = 0; j < named.length && !next; j++) {
+        if (named[j].name === wanted.name && named[j].type !== "hidden") next = named[j];
+      }
+    }
+    next = next || home.querySelector("input:not([type=hidden]), select, textarea, button, a[href]");
     if (!next) {
       home.setAttribute("tabindex", "-1");
       next = home;

@@ -182,6 +182,12 @@ def test_log_a_touchpoint_with_the_keyboard_alone(page, world):
     _tab_until(page, "el.textContent.trim() === 'My portfolio'")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/accounts/$"))
+    # Sorting in place keeps the focus on the column's link.
+    _tab_until(page, "el.tagName === 'A' && el.textContent.trim() === 'MRR'")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"sort=mrr"))
+    page.wait_for_function("() => document.activeElement.textContent.trim().startsWith('MRR')")
+    assert page.evaluate("document.activeElement.closest('th').getAttribute('aria-sort')") == "ascending"
     _tab_until(page, f"el.textContent.trim() === {world.account.name!r}")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf"/accounts/{world.account.pk}/$"))
