@@ -12,6 +12,7 @@ import contextlib
 import time
 import uuid
 
+import kombu.pools
 import pytest
 from django.test import Client
 
@@ -32,9 +33,10 @@ N = 200
 
 
 def _reset_producer_pools() -> None:
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
+    """Forget every pooled broker connection (kombu keeps them in a global registry by URL), so
+    the next enqueue connects to the broker the configuration now names."""
+    kombu.pools.reset()
+    celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
 
