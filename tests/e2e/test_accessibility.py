@@ -96,6 +96,12 @@ def test_public_pages(new_context, world, axe, device):
     # The friendly page of an unknown link.
     page.goto("/s/no-such-link/")
     problems += violations(axe, page)
+
+    # Unsubscribing, last (it stops the surveys of this address).
+    visit(page, answer + "unsubscribe/?lang=en")
+    page.get_by_role("button", name="Unsubscribe").click()
+    page.get_by_role("heading", name="You are unsubscribed").wait_for()
+    problems += violations(axe, page)
     assert problems == []
 
 
