@@ -92,7 +92,10 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     form = PortfolioFilterForm(request.GET or None, user=request.user)
     filters = form.filters()
     rows = selectors.portfolio_rows(user=request.user, filters=filters)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(rows, PAGE_SIZE)
+    if request.user.sees_all_accounts and filters.selects_all:
+        paginator.count = selectors.accounts_total()  # every account: no need to count them
+    page = paginator.get_page(request.GET.get("page"))
     shows_owner = request.user.sees_all_accounts
     sort = form.sort_value
     params = request.GET.copy()
