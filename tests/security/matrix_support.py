@@ -164,7 +164,7 @@ def build_world() -> dict:
     for who in ("alice", "bob"):
         csm = users[who]
         account = AccountFactory(owner=csm, name=f"{who.title()} Co", external_id=f"ext-{who}")
-        contact = ContactFactory(account=account, email=f"buyer@{who}.example")
+        contact = ContactFactory(account=account, name=f"{who.title()}by Buyer", email=f"buyer@{who}.example")
         AccountHealth.objects.create(account=account, day=timezone.localdate(), score=55, grade="yellow")
         active = campaign(by=csm, status=CampaignStatus.ACTIVE, name=f"{who} pulse")
         active.accounts.add(account)
@@ -202,7 +202,7 @@ def build_world() -> dict:
             "external_id": account.external_id,
             "contact": contact.pk,
             "movement": MrrMovementFactory(account=account).pk,
-            "touchpoint": TouchpointFactory(account=account).pk,
+            "touchpoint": TouchpointFactory(account=account, summary=f"{who}-secret-touch").pk,
             "usage_event": UsageEventFactory(account=account, contact=contact).pk,
             "campaign": active.pk,
             "draft": draft.pk,
@@ -286,6 +286,14 @@ def run_cell(client, method: str, url: str, *, htmx: bool = False) -> str:
         result = outcome(request(client, method, url, htmx=htmx))
         transaction.set_rollback(True)
     return result
+
+
+def run_cell_response(client, url: str):
+    """A GET in its own rolled-back savepoint, returning the response itself."""
+    with transaction.atomic():
+        response = client.get(url)
+        transaction.set_rollback(True)
+    return response
 
 
 def registered_admin_models() -> int:

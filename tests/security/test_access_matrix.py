@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import caches
-from django.db import transaction
 from django.test import Client
 
 from .matrix_support import (
@@ -37,7 +36,6 @@ from .matrix_support import (
     ROLES,
     UNAUTH,
     all_routes,
-    build_world,
     row_for,
     run_cell,
     url_for,
@@ -281,20 +279,6 @@ MATRIX: dict[str, list[tuple]] = {
 ROUTES = all_routes()
 WHO = {"anon": None, "own": "alice", "other": "alice", "manager": "carol", "admin": "dave"}
 BOOK = {"anon": "alice", "own": "alice", "other": "bob", "manager": "bob", "admin": "bob"}
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    """Built once for the module inside a transaction that is rolled back at the end; each test
-    (and each cell, see run_cell) runs in a savepoint inside it."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield build_world()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
 
 
 def test_every_route_has_a_row():
