@@ -23,7 +23,7 @@ import contextlib
 import re
 import smtplib
 import socket
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 
 from django.core.mail import EmailMessage, get_connection
@@ -103,6 +103,13 @@ class _Lane:
 
     def stage(self, message: EmailMessage) -> None:
         """Phase one: ``MAIL FROM``, ``RCPT TO``, ``DATA`` and the message, all but the final dot."""
+        for _step in self.staging(message):
+            pass
+
+    def staging(self, message: EmailMessage) -> Iterator[None]:
+        """Phase one in steps: each step sends a command and yields; the next reads its reply.
+        A group advances its connections' steps together, so their round trips overlap (one
+        command at a time on each connection: no SMTP pipelining is needed)."""
         self.open()
         smtp = self.smtp
         encoding = message.encoding or "utf-8"
@@ -115,14 +122,19 @@ class _Lane:
             data += b"\r\n"
         try:
             smtp.ehlo_or_helo_if_needed()
-            code, reply = smtp.mail(sender)
+            smtp.putcmd("mail", f"FROM:{smtplib.quoteaddr(sender)}")
+            yield
+            code, reply = smtp.getreply()
             if code != 250:
                 smtp.rset()
                 raise TransientSendError(_reply_text(code, reply))  # our sender refused: a setup problem
             accepted = 0
             refusal: tuple[int, bytes] | None = None
-            for recipient in recipients:
-                code, reply = smtp.rcpt(recipient)
+            for index, recipient in enumerate(recipients):
+                smtp.putcmd("rcpt", f"TO:{smtplib.quoteaddr(recipient)}")
+                if index == 0:
+                    yield
+                code, reply = smtp.getreply()
                 if code in (250, 251):
                     accepted += 1
                 else:
@@ -131,7 +143,9 @@ class _Lane:
                 smtp.rset()
                 assert refusal is not None
                 _raise_for(*refusal, bounce=True)
-            code, reply = smtp.docmd("data")
+            smtp.putcmd("data")
+            yield
+            code, reply = smtp.getreply()
             if code != 354:
                 smtp.rset()
                 _raise_for(code, reply)
@@ -245,14 +259,23 @@ class ChunkConnection:
                     outcomes[key] = SendOutcome(lost=True)
             return outcomes
         staged: list[tuple[Hashable, _Lane]] = []
-        for index, (key, message) in enumerate(messages):
-            lane = self._lane(index)
-            try:
-                lane.stage(message)
-            except (TransientSendError, PermanentSendError) as exc:
-                outcomes[key] = SendOutcome(error=exc)
-            else:
-                staged.append((key, lane))
+        steps = [(key, self._lane(index)) for index, (key, _message) in enumerate(messages)]
+        active = [
+            (key, lane, lane.staging(message))
+            for (key, lane), (_key, message) in zip(steps, messages, strict=True)
+        ]
+        while active:  # every connection's next step, then the next round
+            waiting = []
+            for key, lane, step in active:
+                try:
+                    next(step)
+                except StopIteration:
+                    staged.append((key, lane))
+                except (TransientSendError, PermanentSendError) as exc:
+                    outcomes[key] = SendOutcome(error=exc)
+                else:
+                    waiting.append((key, lane, step))
+            active = waiting
         if not staged:
             return outcomes
         try:

@@ -2,7 +2,8 @@
 sink and print messages per second next to the floor.
 
 The floor: the same number of messages, built beforehand (not timed), pushed through one SMTP
-connection to the same sink. The measured path is the product's: launching the campaign writes
+connection to the same sink, half before the campaign and half after it (so that a change in
+the machine's load weighs on both sides). The measured path is the product's: launching the campaign writes
 the outbox (one invitation per contact) in a worker, then chunk senders in ``--workers`` worker
 processes claim rows (``FOR UPDATE SKIP LOCKED``), render each message, record it as sent and
 hand it to the sink. The clock runs from the launch to the sink holding every message; the
@@ -206,6 +207,10 @@ class Command(BaseCommand):
             raise CommandError(
                 "bench_surveys needs a broker the workers share: set CELERY_BROKER_URL=redis://..."
             )
+        from cs_app.celery import app
+
+        if app.conf.task_always_eager:
+            raise CommandError("bench_surveys needs real workers: Celery is set to run tasks eagerly here")
         n = options["invitations"]
         if n < CONTACTS_PER_ACCOUNT:
             raise CommandError(f"--invitations must be at least {CONTACTS_PER_ACCOUNT}")
@@ -219,11 +224,18 @@ class Command(BaseCommand):
         sink = Sink(folder)
         workers = None
         try:
-            floor_rate = self._floor(sink, survey, n)
+            # The floor runs half before and half after the campaign, so a change in the
+            # machine's load during the run weighs on both sides alike.
+            first = self._floor(sink, survey, n // 2, "floor, before")
             queue = f"bench-surveys-{uuid.uuid4().hex[:8]}"
             workers = Workers(count=options["workers"], queue=queue, smtp_port=sink.port, folder=folder)
             workers.wait_ready()
             rate, outbox_s = self._campaign(sink, owner, accounts, survey, n, queue, options["timeout"])
+            workers.stop()
+            workers = None
+            second = self._floor(sink, survey, n - n // 2, "floor, after")
+            floor_rate = n / (n // 2 / first + (n - n // 2) / second)
+            self.stdout.write(f"floor (one connection)   {floor_rate:10,.0f} msg/s   (both halves)")
         finally:
             if workers:
                 workers.stop()
@@ -284,7 +296,7 @@ class Command(BaseCommand):
 
     # ---------------------------------------------------------------- the floor
 
-    def _floor(self, sink: Sink, survey: Survey, n: int) -> float:
+    def _floor(self, sink: Sink, survey: Survey, n: int, label: str) -> float:
         """The same messages, rendered beforehand, through one SMTP connection (smtplib)."""
         contacts = list(Contact.objects.filter(email__endswith=f"@{DOMAIN}").order_by("pk")[:n])
         sender = settings.DEFAULT_FROM_EMAIL
@@ -313,7 +325,7 @@ class Command(BaseCommand):
         rate = n / elapsed
         size = len(prebuilt[-1][1]) if prebuilt else 0
         self.stdout.write(
-            f"floor (one connection)   {rate:10,.0f} msg/s   ({elapsed:.2f} s for {n:,} prebuilt "
+            f"{label:<24} {rate:10,.0f} msg/s   ({elapsed:.2f} s for {n:,} prebuilt "
             f"messages of ~{size / 1024:.1f} KiB)"
         )
         return rate
@@ -340,6 +352,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             services.campaign_launch(campaign=campaign, by=owner)
         outbox_s = None
+        finished = None
         deadline = time.monotonic() + timeout
         while True:
             stats = sink.read()
@@ -347,6 +360,10 @@ class Command(BaseCommand):
                 outbox_s = time.perf_counter() - clock
             if stats["messages"] - before >= n or time.monotonic() > deadline:
                 break
+            if outbox_s is not None and not campaign.rounds.filter(status="sending").exists():
+                finished = finished or time.monotonic()
+                if time.monotonic() - finished > 30:
+                    raise CommandError("the campaign finished but its messages did not reach the sink")
             time.sleep(0.05)
         elapsed = time.perf_counter() - clock
         time.sleep(1.0)  # anything sent twice would arrive now
