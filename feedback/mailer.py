@@ -1,17 +1,22 @@
-"""Sending a chunk of survey emails over one connection, recording each as sent exactly once.
+"""Sending a chunk of survey emails, recording each as sent exactly once.
 
-With Django's SMTP backend each message goes through one SMTP transaction on the chunk's
-connection, in two phases:
+With Django's SMTP backend each message goes through one SMTP transaction, in two phases:
 
 1. ``MAIL FROM``, ``RCPT TO``, ``DATA`` and the whole message, except the final ``.`` line;
-2. the caller records the invitation as sent (its own committed UPDATE, conditional on still
-   holding the claim); only if that succeeds is the final ``.`` written and the reply read.
+2. the caller records the invitation as sent (a committed UPDATE, conditional on still holding
+   the claim); only if that succeeds is the final ``.`` written and the reply read.
+
+A chunk sends its messages in groups (``send_group``): each message of a group on a connection
+of its own, the group's connections stepping through phase one together, then one commit
+recording the whole group, then the dots. The commit, the slow part of a record, is paid once
+per group; every message still waits for its own committed record.
 
 An SMTP server takes responsibility for a message only at that final ``.``. So a sender killed
 before the record is committed leaves an invitation that was never delivered (it is claimed
 again later and sent once), and a sender that lost its claim to another drops the connection
 instead of finishing the message. The only moment in which a kill loses a message is between
-the COMMIT returning and three bytes being written to the socket; no moment duplicates one.
+the COMMIT returning and the group's few bytes of dots being written to the sockets; no moment
+duplicates one.
 
 Other backends (console, file, locmem, ESP backends) have no such phases: the invitation is
 recorded first, then the message is handed to the backend (at most once, never twice).

@@ -5,11 +5,12 @@
    duplicate address). The database allows one invitation per round and contact.
 2. Chunk senders (Celery tasks, any number, on any machine) each claim up to ``CHUNK_SIZE``
    queued rows with ``SELECT … FOR UPDATE SKIP LOCKED`` and mark them ``sending`` with a claim
-   token; they check the suppression list, consent and throttling again, render the emails,
-   send the chunk over one SMTP connection and mark each invitation ``sent`` with its
-   Message-ID — conditionally on still holding the claim, before the message is handed over
-   (see ``mailer``). A claim older than the lease (a killed worker) is taken back by
-   ``invitations_recover`` and sent by someone else, once.
+   token; they check the suppression list, consent and throttling again, render the emails
+   (each language once per chunk: ``emails.MessageRenderer``), send them in groups of
+   ``GROUP_SIZE`` over as many SMTP connections and mark each invitation ``sent`` with its
+   Message-ID — one commit per group, conditionally on still holding the claim, before any
+   message of the group is handed over (see ``mailer``). A claim older than the lease (a
+   killed worker) is taken back by ``invitations_recover`` and sent by someone else, once.
 3. Reminders go through the same rows and the same senders (``reminder_status``).
 4. ``feedback_tick`` (Celery beat, every minute) starts due rounds, queues due reminders,
    takes back stale claims, restarts stalled senders and closes finished rounds. Future sends
