@@ -167,6 +167,8 @@ class Account(models.Model):
             models.Index(fields=["mrr", "id"], name="account_mrr_idx"),
             models.Index(fields=["renewal_date", "id"], name="account_renewal_idx"),
             models.Index(fields=["segment", "name", "id"], name="account_segment_idx"),
+            # "this segment, renewing within N days": counted from the index alone
+            models.Index(fields=["segment", "renewal_date"], name="account_segment_renewal_idx"),
             models.Index(fields=["tier", "name", "id"], name="account_tier_idx"),
             models.Index(fields=["lifecycle_stage", "name", "id"], name="account_stage_idx"),
             models.Index(fields=["contract_start"], name="account_contract_start_idx"),
