@@ -284,7 +284,7 @@ def _scrub(value: Any, email: str) -> Any:
 def contact_erase(*, contact: Contact, by, reason: str = "") -> ErasureReport:
     """Remove the contact's personal data everywhere, keeping every row that a count or figure
     is built on. Safe to run twice (the second run finds nothing left to change)."""
-    from feedback.models import Answer, Invitation, Response, Suppression
+    from feedback.models import Answer, FollowUp, Invitation, Response, Suppression
     from feedback.services_outbox import new_token
     from loyalty.models import AdvocacyAsk, MemberLink, Redemption, Referral
     from onboarding.models import ShareLink
@@ -349,6 +349,12 @@ def contact_erase(*, contact: Contact, by, reason: str = "") -> ErasureReport:
         if redacted != touchpoint.summary:
             Touchpoint.objects.filter(pk=touchpoint.pk).update(summary=redacted)
             changed["touchpoints"] += 1
+    changed["follow_up_notes"] = 0
+    for follow_up in FollowUp.objects.filter(response__contact=contact).exclude(note="").only("pk", "note"):
+        redacted = _redact(follow_up.note, needles)
+        if redacted != follow_up.note:
+            FollowUp.objects.filter(pk=follow_up.pk).update(note=redacted)
+            changed["follow_up_notes"] += 1
     changed["usage_events"] = 0
     for event in _usage_mentioning(contact).only("pk", "properties").iterator(chunk_size=2000):
         scrubbed = _scrub(event.properties, email)

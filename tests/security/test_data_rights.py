@@ -13,7 +13,7 @@ from accounts import services_privacy
 from accounts.models import Contact, Touchpoint, UsageEvent
 from audit.models import AuditAction, AuditEntry
 from feedback import selectors as feedback_selectors
-from feedback.models import Answer, Invitation, Question, Response, Suppression
+from feedback.models import Answer, FollowUp, Invitation, Question, Response, Suppression
 from loyalty import services as loyalty_services
 from loyalty.models import AdvocacyAsk, LedgerEntry, LinkKind, MemberLink, PointsBalance, Referral
 from onboarding import services as onboarding_services
@@ -36,6 +36,9 @@ def jane(alice, carol, alice_account):
     active = campaign(by=alice, name="Pulse")
     mine = invitation(contact=jane, campaign_obj=active)
     answer = response(invitation_obj=mine, score=3, comment=f"Call me, {NAME}!", follow_up="too slow")
+    FollowUp.objects.create(
+        response=answer, account=alice_account, owner=alice, note=f"Spoke to {NAME}, calmer"
+    )
     question = Question.objects.filter(survey=active.survey).first() or Question.objects.create(
         survey=active.survey, position=9, kind="long_text", prompt="Anything else?"
     )
@@ -123,6 +126,7 @@ def test_erase_removes_personal_data_and_keeps_every_figure(jane, carol, alice_a
             list(AdvocacyAsk.objects.values()),
             list(Celebration.objects.values()),
             list(Contact.objects.values()),
+            list(FollowUp.objects.values()),
             list(AuditEntry.objects.values()),
         ]
     )
