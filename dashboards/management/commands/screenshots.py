@@ -1,8 +1,8 @@
 """``manage.py screenshots``: the README's pictures, taken in headless Chromium from demo data.
 
-By default it builds a throw-away demo database in a temporary folder (migrate, ``seed_demo``,
-health scores, then a survey campaign with answers, onboarding plans, points and a redemption,
-all through the services), serves it on 127.0.0.1 and photographs the main pages at 1280x800
+By default it builds a throw-away demo database in a temporary folder (migrate, ``seed_demo``
+with its onboarding plans, survey history and loyalty programme, health scores with their
+history), serves it on 127.0.0.1 and photographs the main pages at 1280x800
 and the customer's pages on a phone, into docs/screenshots/. Your own database is not touched.
 
 ``--here`` photographs the configured database instead (it must hold the demo logins).
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -83,7 +82,7 @@ class Command(BaseCommand):
                     "--accounts",
                     str(options["accounts"]),
                 ],
-                ["health_recompute"],
+                ["health_recompute", "--if-stale"],
                 ["screenshots", "--here", "--out", str(out)],
             ]
             for step in steps:
@@ -196,76 +195,53 @@ def _serve():
 
 
 def _demo_extras() -> dict:
-    """What seed_demo does not make yet: onboarding plans, an answered survey campaign, points
-    and a redemption waiting for approval. Through the services, as a user would."""
+    """The objects the pictures show, picked from what seed_demo made (onboarding plans, survey
+    campaigns with answers, the loyalty programme). Only a share link for the plan is created
+    when it has none, through the service, as a user would."""
     from django.utils import timezone
 
     from accounts.models import Account, Contact
-    from feedback import services as feedback
-    from feedback.models import Campaign, Invitation, InvitationStatus, Survey
-    from loyalty import services as loyalty
-    from loyalty.models import Reward, RewardKind
+    from feedback.models import Campaign, CampaignStatus, Invitation, InvitationStatus
+    from feedback.services_outbox import LINK_VALID_DAYS
     from onboarding import services as onboarding
-    from onboarding.demo import demo_onboarding_seed
     from onboarding.models import OnboardingPlan, ShareLink
     from team.models import User
 
-    rng = random.Random(7)
     today = timezone.localdate()
     csm = User.objects.get(email=CSM)
-    manager = User.objects.get(email=MANAGER)
     mine = Account.objects.filter(owner=csm, churned_at__isnull=True)
 
-    if not OnboardingPlan.objects.exists():
-        demo_onboarding_seed(rng=random.Random("screenshots"), accounts=Account.objects.all(), today=today)
     plan = (
         OnboardingPlan.objects.filter(account__owner=csm, completed_at__isnull=True).order_by("-pk").first()
         or OnboardingPlan.objects.filter(account__owner=csm).order_by("-pk").first()
     )
+    if plan is None:
+        raise CommandError("The demo data has no onboarding plan of the demo CSM: run seed_demo first.")
     link = ShareLink.objects.filter(plan=plan, revoked_at__isnull=True).first()
     link = link or onboarding.share_link_create(
         plan=plan, by=csm, contact=plan.account.contacts.order_by("pk").first()
     )
 
-    campaign = Campaign.objects.filter(name="Quarterly NPS").first()
+    # The CSM's own campaign (CSMs see the campaigns they created).
+    campaign = Campaign.objects.visible_to(csm).order_by("-launched_at", "-pk").first()
     if campaign is None:
-        campaign = feedback.campaign_create(
-            by=csm, name="Quarterly NPS", survey=Survey.objects.get(kind="nps", name__icontains="NPS")
-        )
-        feedback.campaign_launch(campaign=campaign, by=csm)  # sends at once (eager jobs)
-        sent = list(Invitation.objects.filter(campaign=campaign, status=InvitationStatus.SENT).order_by("pk"))
-        comments = [
-            "Reports load slowly at month end.",
-            "Great onboarding, the team was quick to help.",
-            "We miss an export to our warehouse.",
-            "",
-            "Support answered within the hour.",
-        ]
-        for invitation in sent[: int(len(sent) * 0.45)]:
-            score = rng.choices(range(11), weights=[1, 1, 1, 2, 2, 3, 4, 8, 10, 12, 9])[0]
-            feedback.response_submit(invitation=invitation, score=score, follow_up=rng.choice(comments))
-    unanswered = Invitation.objects.filter(status=InvitationStatus.SENT, response__isnull=True)
+        raise CommandError("The demo data has no survey campaign of the demo CSM: run seed_demo first.")
+    # An NPS link that still answers, of a Turkish contact when there is one.
+    unanswered = Invitation.objects.filter(
+        status=InvitationStatus.SENT,
+        response__isnull=True,
+        campaign__survey__kind="nps",
+        sent_at__gte=timezone.now() - dt.timedelta(days=LINK_VALID_DAYS - 1),
+    ).exclude(campaign__status=CampaignStatus.CANCELLED)
     open_invitation = (
-        unanswered.filter(campaign=campaign).order_by("pk").first()
-        or unanswered.filter(campaign__survey__kind="nps").order_by("-pk").first()
+        unanswered.filter(language="tr").order_by("-sent_at", "pk").first()
+        or unanswered.order_by("-sent_at", "pk").first()
     )
     if open_invitation is None:
         raise CommandError("The demo data has no unanswered survey invitation to photograph.")
-    Contact.objects.filter(pk=open_invitation.contact_id).update(language="tr")
-    Invitation.objects.filter(pk=open_invitation.pk).update(language="tr")
-
-    if not Reward.objects.exists():
-        rewards = [
-            Reward.objects.create(name="$50 gift card", kind=RewardKind.GIFT_CARD, cost=500),
-            Reward.objects.create(name="VIP ticket: Customer Summit", kind=RewardKind.VIP_TICKET, cost=1500),
-            Reward.objects.create(name="One month of credit", kind=RewardKind.CREDIT, cost=3000),
-        ]
-        for account in mine.order_by("pk")[:12]:
-            loyalty.points_adjust(
-                account=account, points=rng.randrange(600, 4000, 50), reason="Launch bonus", by=manager
-            )
-        for account in mine.order_by("pk")[:3]:
-            loyalty.redemption_request(account=account, reward=rewards[0], by=csm)
+    if open_invitation.language != "tr":
+        Contact.objects.filter(pk=open_invitation.contact_id).update(language="tr")
+        Invitation.objects.filter(pk=open_invitation.pk).update(language="tr")
 
     account = (
         mine.filter(health__score__isnull=False, touchpoints__isnull=False)
