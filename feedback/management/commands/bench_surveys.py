@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Contact
 from feedback import services
-from feedback.emails import build_message
+from feedback.emails import MessageRenderer
 from feedback.models import Campaign, Invitation, InvitationStatus, Survey, SurveyKind
 from feedback.services_outbox import new_token
 from feedback.smtp_sink import free_port
@@ -301,6 +301,7 @@ class Command(BaseCommand):
         contacts = list(Contact.objects.filter(email__endswith=f"@{DOMAIN}").order_by("pk")[:n])
         sender = settings.DEFAULT_FROM_EMAIL
         elapsed, batch = 0.0, 10_000
+        renderer = MessageRenderer(survey)
         smtp = smtplib.SMTP("127.0.0.1", sink.port)
         before = sink.read()["messages"]
         try:
@@ -311,8 +312,8 @@ class Command(BaseCommand):
                         pk=contact.pk, contact=contact, email=contact.email, language=contact.language
                     )
                     invitation.token = new_token()
-                    message = build_message(invitation, survey)
-                    prebuilt.append((message.recipients(), message.message().as_bytes(linesep="\r\n")))
+                    message = renderer.message(invitation)  # the bytes a worker sends
+                    prebuilt.append((message.recipients(), message.wire_bytes()))
                 clock = time.perf_counter()
                 for recipients, data in prebuilt:
                     smtp.sendmail(sender, recipients, data)
