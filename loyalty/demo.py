@@ -705,15 +705,18 @@ def _redemptions(rng, ledger, rewards, book, champion, now, manager):
             continue
         wanted.append((account_id, entries))
     plans = []
+    remaining = {r.pk: r.stock for r in rewards}
     for account_id, entries in wanted:
         # a moment after enough was earned: the balance then covers the reward
         when = entries[-1]["when"] + dt.timedelta(days=rng.uniform(0.5, 40))
         when = min(when, now - dt.timedelta(hours=rng.uniform(2, 300)))
         balance = sum(e["points"] for e in entries if e["when"] <= when)
-        affordable = [r for r in by_cost if r.cost <= balance]
+        affordable = [r for r in by_cost if r.cost <= balance and remaining[r.pk] != 0]
         if not affordable:
             continue
         reward = affordable[-1] if rng.random() < 0.5 else rng.choice(affordable)
+        if remaining[reward.pk] is not None:
+            remaining[reward.pk] -= 1  # never more requests than stock: it never goes below zero
         plans.append((when, account_id, reward))
     plans.sort(key=lambda p: (p[0], p[1]))
     count = len(plans)

@@ -88,3 +88,15 @@ def test_programme_metrics_show_figures_and_tiers_moved_up_as_services_do():
     services.points_adjust(account=account, points=10, reason="goodwill", by=manager)
     assert PointsBalance.objects.get(account=account).balance == before + 10
     assert_ledger_consistent()
+
+
+def test_redemptions_never_take_more_than_the_stock(monkeypatch):
+    from loyalty import demo
+
+    scarce = [(name, kind, min(cost, 300), 1, None, text) for name, kind, cost, _s, _l, text in demo.REWARDS]
+    monkeypatch.setattr(demo, "REWARDS", scarce)
+    _seed()
+    for reward in Reward.objects.all():
+        held = reward.redemptions.exclude(status__in=["rejected", "returned"]).count()
+        assert reward.stock == 1 - held >= 0
+    assert_ledger_consistent()
