@@ -9,5 +9,5 @@ class FeedbackConfig(AppConfig):
 
     def ready(self) -> None:
         # The answers on the account timeline, the survey signals of the health score, and the
-        # CSAT sent after a support touchpoint.
-        from . import health, signals, timeline  # noqa: F401
+        # CSAT sent after a support touchpoint; the public page's cached questions.
+        from . import health, signals, survey_cache, timeline  # noqa: F401

@@ -15,7 +15,6 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,7 +25,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from . import emails, ratelimit, services
 from .forms import SurveyAnswerForm
-from .models import LANGUAGES, Band, Choice, Invitation, Question, QuestionKind, Response, Survey, band_for
+from .models import LANGUAGES, Band, Invitation, QuestionKind, Response, Survey, band_for
+from .survey_cache import survey_questions_attach
 
 TOKEN_MAX = 64
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]+")  # secrets.token_urlsafe's alphabet
@@ -42,21 +42,25 @@ def _language(request: HttpRequest, invitation: Invitation | None) -> str:
 
 
 def _find(token: str) -> Invitation | None:
+    """The invitation with its campaign, survey, contact and any response in one query; the
+    survey's questions come from the cache (feedback.survey_cache)."""
     if not token or len(token) > TOKEN_MAX or not TOKEN_RE.fullmatch(token):
         return None
-    return (
-        Invitation.objects.select_related("campaign__survey", "contact")
-        .prefetch_related(
-            Prefetch(
-                "campaign__survey__questions",
-                queryset=Question.objects.order_by("position").prefetch_related(
-                    Prefetch("choices", queryset=Choice.objects.order_by("position"))
-                ),
-            )
-        )
+    invitation = (
+        Invitation.objects.select_related("campaign__survey", "contact", "response")
         .filter(token=token)
         .first()
     )
+    if invitation is not None:
+        survey_questions_attach(invitation.campaign.survey)
+    return invitation
+
+
+def _response(invitation: Invitation) -> Response | None:
+    try:
+        return invitation.response  # loaded with the invitation
+    except Response.DoesNotExist:
+        return None
 
 
 def _page(
@@ -133,7 +137,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     if state != "open":
         return _problem(request, state, language)
     survey = invitation.campaign.survey
-    existing = Response.objects.filter(invitation=invitation).first()
+    existing = _response(invitation)
     locked = existing is not None and timezone.now() - existing.answered_at > services.REVISION_WINDOW
 
     if request.method == "GET":
