@@ -12,6 +12,7 @@ from django.core.mail import EmailMessage
 from django.db import connection
 
 from feedback import services_outbox as outbox
+from feedback.emails import MessageRenderer
 from feedback.mailer import ChunkConnection
 from feedback.models import Invitation, InvitationStatus
 from tests.conftest import requires_postgres
@@ -194,3 +195,32 @@ def test_one_invitation_per_round_and_contact_by_constraint(alice, outbox_round)
     # and starting the round again writes nothing new
     assert outbox.round_start(round_id=rnd.pk).started is False
     assert Invitation.objects.filter(round=rnd).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_group_hands_over_only_what_its_one_commit_still_owns(alice, smtp_sink, outbox_round):
+    """A group of three: one claim was taken over meanwhile, one recipient is refused at RCPT.
+    One commit records the staged messages we still own; only those get their final dot."""
+    rnd = outbox_round(alice, 3)
+    claim, ids, _ = outbox.invitations_claim(round_id=rnd.pk, limit=3)
+    invitations = list(Invitation.objects.filter(pk__in=ids).select_related("contact").order_by("pk"))
+    Invitation.objects.filter(pk=ids[1]).update(claim_token="someone-else")
+    smtp_sink.handler.refuse[invitations[2].email] = "550 no such user"
+    renderer = MessageRenderer(rnd.campaign.survey)
+    messages = [(inv.pk, renderer.message(inv)) for inv in invitations]
+    ids_and_message_ids = {pk: message.extra_headers["Message-ID"] for pk, message in messages}
+    commits = []
+
+    def record(keys):
+        commits.append(sorted(keys))
+        return outbox._record_sent_group({pk: ids_and_message_ids[pk] for pk in keys}, claim, outbox.INVITE)
+
+    with ChunkConnection(lanes=3) as conn:
+        outcomes = conn.send_group(messages, record)
+    assert commits == [sorted(ids[:2])]  # the refused one was never staged
+    assert outcomes[ids[0]].sent and outcomes[ids[1]].lost
+    assert outcomes[ids[2]].error is not None and not outcomes[ids[2]].recorded
+    assert smtp_sink.wait_for(2, timeout=1) == 1
+    assert list(smtp_sink.count_by_recipient()) == [invitations[0].email]
+    assert Invitation.objects.get(pk=ids[0]).status == InvitationStatus.SENT
+    assert Invitation.objects.get(pk=ids[1]).status == InvitationStatus.SENDING  # the other sender's
