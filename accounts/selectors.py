@@ -226,17 +226,30 @@ def _touchpoints(account: Account, cursor: Cursor | None, limit: int) -> Iterabl
 
 @timeline_source("usage")
 def _usage_weeks(account: Account, cursor: Cursor | None, limit: int) -> Iterable[TimelineEntry]:
-    """Weekly usage highlights: events and active users per week, with the change on the week before."""
+    """Weekly usage highlights: events and active users per week, with the change on the week before.
+
+    Reads only the weeks a page can show: ``limit + 2`` weeks back from the cursor (or now), so
+    the query costs the same after years of history. When usage has a gap there, a second query
+    takes the weeks before it."""
     qs = UsageEvent.objects.filter(account=account)
     if cursor is not None:
         # A week is shown at its start; weeks starting before the cursor (or equal, by key) qualify.
         qs = qs.filter(occurred_at__lt=cursor[0] + dt.timedelta(days=7))
-    weeks = list(
-        qs.annotate(week=TruncWeek("occurred_at"))
-        .values("week")
-        .annotate(events=Count("id"), users=Count("contact", distinct=True))
-        .order_by("-week")[: limit + 2]
-    )
+    anchor = timezone.localtime(cursor[0] if cursor is not None else timezone.now())
+    monday = (anchor - dt.timedelta(days=anchor.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    since = monday - dt.timedelta(weeks=limit + 2)  # a week's start: whole weeks only
+
+    def newest_weeks(events, count: int) -> list[dict]:
+        return list(
+            events.annotate(week=TruncWeek("occurred_at"))
+            .values("week")
+            .annotate(events=Count("id"), users=Count("contact", distinct=True))
+            .order_by("-week")[:count]
+        )
+
+    weeks = newest_weeks(qs.filter(occurred_at__gte=since), limit + 2)
+    if len(weeks) < limit + 2:
+        weeks += newest_weeks(qs.filter(occurred_at__lt=since), limit + 2 - len(weeks))
     entries = []
     for index, row in enumerate(weeks):
         week = row["week"]

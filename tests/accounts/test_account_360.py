@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Touchpoint
+from accounts.selectors import account_timeline
 from accounts.services import mrr_movement_record
 from tests.account_page import HX, side, timeline
 from tests.factories import AccountFactory, ContactFactory, TouchpointFactory, UsageEventFactory, UserFactory
@@ -316,3 +317,28 @@ def test_side_cards_load_with_htmx_and_are_a_page_without_javascript(client, ali
     assert "MRR by month" in partial
     full = client.get(url).content.decode()
     assert "<html" in full and "Usage, last 30 days" in full and detail(alice_account) in full
+
+
+def test_usage_weeks_page_through_long_history_and_gaps(alice_account):
+    """The usage source reads only the weeks a page can show; weeks beyond a gap still come, and
+    every week is counted whole, once."""
+    now = timezone.now()
+    expected = {}
+    for weeks_ago in [*range(30), 100, 101]:  # 30 weeks in a row, a gap, two weeks two years ago
+        for i in range(1 + weeks_ago % 3):
+            UsageEventFactory(account=alice_account, occurred_at=now - dt.timedelta(weeks=weeks_ago, hours=i))
+    for event in alice_account.usage_events.all():
+        local = timezone.localtime(event.occurred_at)
+        monday = (local - dt.timedelta(days=local.weekday())).date()
+        expected[monday] = expected.get(monday, 0) + 1
+    seen, cursor = {}, None
+    while True:
+        page = account_timeline(account=alice_account, cursor=cursor)
+        for entry in page.entries:
+            week = timezone.localtime(entry.occurred_at).date()
+            assert week not in seen
+            seen[week] = entry.extra["events"]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert seen == expected
