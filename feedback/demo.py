@@ -32,10 +32,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from accounts.models import (
     Account,
@@ -631,10 +630,9 @@ def _follow_ups(rng, responses, book, contacts, now, using, report, manager) -> 
     recent = now - dt.timedelta(days=30)
     follow_up_list = reverse("feedback:follow_up_list")
     pairs: list[tuple[Task, FollowUp]] = []
-    with translation.override(settings.LANGUAGE_CODE):
-        for response in responses:
-            if response.band == "detractor":  # Survey.is_unhappy: asks a score and the low band
-                pairs.append(_follow_up(rng, response, book, contacts, now, recent, follow_up_list, manager))
+    for response in responses:
+        if response.band == "detractor":  # Survey.is_unhappy: asks a score and the low band
+            pairs.append(_follow_up(rng, response, book, contacts, now, recent, follow_up_list, manager))
     for batch in _chunks(pairs, BATCH):
         Task.objects.using(using).bulk_create([task for task, _f in batch])
         for task, follow_up in batch:
@@ -650,14 +648,12 @@ def _follow_up(rng, response, book, contacts, now, recent, follow_up_list, manag
     owner with an outcome when it is older than 30 days (and some recent ones)."""
     from health.models import Priority, Task, TaskStatus
 
-    from .services import _follow_up_title  # the same wording as the live follow-ups
-
     account = book[response.account_id]
     contact = contacts[response.contact_id]
-    response.contact = Contact(pk=contact[0], name=contact[2], email=contact[3])
     lines = [f"“{text}”" for text in (response.follow_up, response.comment) if text]
     lines.append(f"Record what came of it: {follow_up_list}?q={contact[3]}")
-    title = str(_follow_up_title(response))
+    # services._follow_up_title's wording, in English (the platform's language; no catalog to load)
+    title = f"Follow up: {response.kind.upper()} {response.score} from {contact[2] or contact[3]}"
     opened = response.answered_at
     closed_at = opened + dt.timedelta(hours=min(24 * 14, math.exp(rng.gauss(3.2, 1.0))))
     closed = closed_at < now and (opened < recent or rng.random() < 0.25)
