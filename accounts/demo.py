@@ -74,6 +74,7 @@ DEFAULT_SEED = 2026
 USAGE_DAYS = 182  # 26 weeks of usage, ending yesterday
 CHUNK_ACCOUNTS = 1000
 DEFAULT_HISTORY_ACCOUNTS = 2000  # surveys and loyalty: at most this many accounts (an even sample)
+ONBOARDING_SHARE = 10  # onboarding plans: for at most this many times as many accounts
 BULK_LOAD_ROWS = 100_000  # PostgreSQL: rebuild a table's indexes after loading at least this many rows
 
 CENT = Decimal("0.01")
@@ -1132,7 +1133,8 @@ def seed_demo(
     The new accounts also get their history in the other parts of the product (see
     ``_seed_history``): onboarding plans, survey campaigns and answers with their follow-ups,
     and the loyalty programme. Surveys and loyalty cover at most ``history_accounts`` of them
-    (an even sample), so a portfolio of 100,000 accounts still seeds in minutes.
+    and onboarding ten times as many (even samples), so a portfolio of 100,000 accounts still
+    seeds in minutes.
     """
     started = time.monotonic()
     log = log or (lambda message: None)
@@ -1267,12 +1269,23 @@ def _seed_history(
 ) -> None:
     """Onboarding plans, survey history and the loyalty programme of the new accounts, in this
     order (answers follow onboarding; points follow answers and milestones)."""
+    from django.db.models import F
+    from django.db.models.functions import Mod
+
     from feedback.demo import demo_feedback_seed
     from loyalty.demo import demo_loyalty_seed
     from onboarding.demo import demo_onboarding_seed
 
+    # Onboarding plans for every account of the last year, or for an even sample of at most
+    # ONBOARDING_SHARE x history_accounts accounts (bench_onboarding --seed plans the rest).
+    onboarding_accounts = accounts
+    count, first = accounts.count(), accounts.order_by("pk").values_list("pk", flat=True).first()
+    limit = ONBOARDING_SHARE * history_accounts
+    if count > limit:
+        stride = math.ceil(count / limit)
+        onboarding_accounts = accounts.annotate(_offset=Mod(F("pk") - first, stride)).filter(_offset=0)
     report.onboarding = demo_onboarding_seed(
-        rng=random.Random(f"{seed}/onboarding"), accounts=accounts, today=today, using=using
+        rng=random.Random(f"{seed}/onboarding"), accounts=onboarding_accounts, today=today, using=using
     )
     report.feedback = demo_feedback_seed(
         rng=random.Random(f"{seed}/feedback"),

@@ -287,6 +287,15 @@ def test_history_is_limited_to_a_sample_of_accounts_at_scale():
     assert Response.objects.values("account").distinct().count() <= 10
     assert PointsBalance.objects.count() <= 10
     assert report.onboarding.plans == OnboardingPlan.objects.count() > 0
+    wipe()
+    # onboarding for at most ten times as many: every second account here (30 > 10 x 2)
+    report = seed_demo(
+        accounts=30, events_per_account=5, seed=3, extra_csms=1, today=TODAY, history_accounts=2
+    )
+    first = Account.objects.order_by("pk").first().pk
+    planned = set(OnboardingPlan.objects.values_list("account_id", flat=True))
+    assert planned and all((pk - first) % 2 == 0 for pk in planned)
+    assert report.feedback.accounts == 2
 
 
 @pytest.mark.django_db
