@@ -7,7 +7,7 @@ them. Nothing is sent, enqueued or emitted: the rows are written with bulk inser
   the last ten months, the newest about two and a half weeks ago (its links still answer), and
   the next one scheduled;
 - "Support CSAT" (triggered a day after a support touchpoint, to the contact touched), one
-  round per month over the last six months;
+  round per month over the last year;
 - "Onboarding effort (CES)" (triggered 14 days after onboarding completes, to the champion);
 - "Decision makers: annual check-in" (the demo CSM's own, one NPS round, finished).
 
