@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .models import Account, MrrMovement, Touchpoint, UsageEvent
 
@@ -260,10 +261,12 @@ def _usage_weeks(account: Account, cursor: Cursor | None, limit: int) -> Iterabl
         change = None
         if previous and previous["week"] == week - dt.timedelta(days=7) and previous["events"]:
             change = (row["events"] - previous["events"]) / previous["events"] * 100
-        title = _("Usage: %(events)s events by %(users)s active users") % {
-            "events": f"{row['events']:,}",
-            "users": row["users"],
-        }
+        events = ngettext("%(n)s event", "%(n)s events", row["events"]) % {"n": f"{row['events']:,}"}
+        if row["users"]:
+            users = ngettext("%(n)s active user", "%(n)s active users", row["users"]) % {"n": row["users"]}
+            title = _("Usage: %(events)s by %(users)s") % {"events": events, "users": users}
+        else:  # events not tied to a known contact
+            title = _("Usage: %(events)s") % {"events": events}
         body = ""
         previous_events = previous["events"] if previous else 0
         if change is not None and abs(change) >= 25 and abs(row["events"] - previous_events) >= 5:

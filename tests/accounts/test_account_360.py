@@ -105,6 +105,19 @@ def test_timeline_merges_touchpoints_and_usage_newest_first(client, alice, alice
     assert kinds == ["touchpoint", "usage", "touchpoint"]
     assert entries[0].body == "QBR held" and entries[-1].body == "Kick-off call"
     assert [e.occurred_at for e in entries] == sorted((e.occurred_at for e in entries), reverse=True)
+    assert entries[1].title == "Usage: 1 event"  # no contact behind it
+
+
+def test_usage_highlights_count_in_words(client, alice, alice_account):
+    now = timezone.now()
+    contact = ContactFactory(account=alice_account)
+    UsageEventFactory(account=alice_account, contact=contact, occurred_at=now - dt.timedelta(days=10))
+    client.force_login(alice)
+    (entry,) = timeline(client, alice_account, htmx=False).context["timeline"].entries
+    assert entry.title == "Usage: 1 event by 1 active user"
+    UsageEventFactory.create_batch(999, account=alice_account, contact=contact, occurred_at=entry.occurred_at)
+    (entry,) = timeline(client, alice_account, htmx=False).context["timeline"].entries
+    assert entry.title == "Usage: 1,000 events by 1 active user"
 
 
 def test_timeline_paginates_without_gaps_or_repeats(client, alice, alice_account):
