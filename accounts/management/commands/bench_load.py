@@ -92,10 +92,10 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if importlib.util.find_spec("locust") is None:
             raise CommandError("locust is not installed: pip install -r requirements-dev.txt")
-        if connection.vendor == "sqlite" and "memory" in str(connection.settings_dict["NAME"]):
-            raise CommandError("gunicorn cannot see an in-memory SQLite database; use DATABASE_URL")
         if opts["seconds"] < 1 or opts["requests"] < 1 or opts["users"] < 1 or opts["accounts"] < 1:
             raise CommandError("--seconds, --requests, --users and --accounts must be at least 1")
+        if connection.vendor == "sqlite" and "memory" in str(connection.settings_dict["NAME"]):
+            raise CommandError("gunicorn cannot see an in-memory SQLite database; use DATABASE_URL")
         csm, created_survey, tokens = self._setup(opts["accounts"])
         secret = secrets.token_urlsafe(40)  # gunicorn's key: the session below is signed with it
         try:
