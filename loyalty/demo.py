@@ -707,9 +707,15 @@ def _redemptions(rng, ledger, rewards, book, champion, now, manager):
     plans = []
     remaining = {r.pk: r.stock for r in rewards}
     for account_id, entries in wanted:
-        # a moment after enough was earned: the balance then covers the reward
-        when = entries[-1]["when"] + dt.timedelta(days=rng.uniform(0.5, 40))
-        when = min(when, now - dt.timedelta(hours=rng.uniform(2, 300)))
+        # any moment after enough was earned for the cheapest reward: the balance then covers it
+        running, ready = 0, None
+        for entry in entries:
+            running += entry["points"]
+            if running >= by_cost[0].cost:
+                ready = entry["when"]
+                break
+        end = now - dt.timedelta(hours=2)
+        when = ready + (end - ready) * rng.random() ** 0.8 + dt.timedelta(seconds=1)
         balance = sum(e["points"] for e in entries if e["when"] <= when)
         affordable = [r for r in by_cost if r.cost <= balance and remaining[r.pk] != 0]
         if not affordable:
