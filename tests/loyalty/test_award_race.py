@@ -1,4 +1,5 @@
-"""The same award event arriving many times at once, on PostgreSQL: one entry, one credit.
+"""The same award event arriving many times at once, on PostgreSQL: one entry, one credit; and
+parallel redemption requests through the API.
 
 Each thread has its own database connection, so the awards really race: the account's balance
 row lock serialises them, and the key's unique index settles a race between two accounts.
@@ -97,3 +98,30 @@ def test_duplicate_award_requests_through_the_api_answer_201_once():
     assert Counter(code for code, _id in outcomes) == {201: 1, 200: 11}, outcomes
     assert len({entry for _code, entry in outcomes}) == 1
     assert PointsBalance.objects.get(account=account).balance == 40
+
+
+def test_parallel_redemption_requests_through_the_api_never_overdraw_or_fail():
+    """Twenty requests at once through the API against a balance that affords five: five 201s,
+    fifteen 400s with the reason, never a 500, and the ledger adds up to zero."""
+    from loyalty.models import Redemption
+
+    from .factories import RewardFactory
+    from .helpers import give
+
+    owner = UserFactory(role="csm")
+    account = AccountFactory(owner=owner)
+    give(account, 500)
+    reward = RewardFactory(cost=100, stock=None)
+
+    def request(_i):
+        client = Client()
+        client.force_login(owner)
+        body = {"account": account.pk, "reward": reward.pk}
+        response = client.post("/api/v1/redemptions/", body, content_type="application/json")
+        return response.status_code
+
+    outcomes = _race(request, 20)
+    assert Counter(outcomes) == {201: 5, 400: 15}, outcomes
+    assert Redemption.objects.filter(account=account).count() == 5
+    assert PointsBalance.objects.get(account=account).balance == 0
+    assert sum(LedgerEntry.objects.filter(account=account).values_list("points", flat=True)) == 0
