@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import re
+from html import escape
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
@@ -115,11 +117,29 @@ def _answer_context(
             "survey": survey,
             "form": form,
             "points": points,
+            "points_html": points_html(points, selected),
             "selected": selected,
             "follow_up_label": survey.follow_up_text(band, language),
             "follow_ups": {b: survey.follow_up_text(b, language) for b in Band.values},
             "invitation": invitation,
         }
+
+
+def points_html(points: list[dict], selected: int | None) -> SafeString:
+    """The scale's radio buttons and labels, built here rather than by the template engine (the
+    page's longest loop; the values are integers and the labels escaped)."""
+    parts = []
+    for point in points:
+        value = point["value"]
+        label = f'<span class="point-label">{escape(point["label"])}</span>' if point["named"] else ""
+        checked = " checked" if selected == value else ""
+        parts.append(
+            f'<input type="radio" name="score" id="score-{value}" value="{value}" '
+            f'data-band="{escape(point["band"])}"{checked}>\n'
+            f'<label for="score-{value}" class="point">'
+            f'<span class="point-value">{value}</span>{label}</label>\n'
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above
 
 
 @never_cache

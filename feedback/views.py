@@ -42,7 +42,9 @@ from .models import (
     Suppression,
     Survey,
     SurveyKind,
+    band_for,
 )
+from .public_views import points_html
 
 PAGE_SIZE = 25
 
@@ -290,6 +292,9 @@ def survey_preview(request: HttpRequest, pk: int) -> HttpResponse:
             "language": language,
             "languages": settings.LANGUAGES,
             "points": emails.scale_points(survey),
+            "points_html": points_html(
+                [{**p, "band": band_for(survey.kind, p["value"])} for p in emails.scale_points(survey)], None
+            ),
             "preview": True,
             "follow_ups": {
                 band: survey.follow_up_text(band, language) for band in ("detractor", "passive", "promoter")
