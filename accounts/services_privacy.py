@@ -284,6 +284,7 @@ def _scrub(value: Any, email: str) -> Any:
 def contact_erase(*, contact: Contact, by, reason: str = "") -> ErasureReport:
     """Remove the contact's personal data everywhere, keeping every row that a count or figure
     is built on. Safe to run twice (the second run finds nothing left to change)."""
+    from cs_app.public_tokens import token_digest
     from feedback.models import Answer, FollowUp, Invitation, Response, Suppression
     from feedback.services_outbox import new_token
     from loyalty.models import AdvocacyAsk, MemberLink, Redemption, Referral
@@ -301,8 +302,9 @@ def contact_erase(*, contact: Contact, by, reason: str = "") -> ErasureReport:
     invitations = _invitations_of(contact)
     changed["survey_invitations"] = 0
     for invitation in invitations.exclude(email=placeholder).only("pk"):  # each its own new token
+        token = new_token()
         Invitation.objects.filter(pk=invitation.pk).update(
-            email=placeholder, token=new_token(), last_error=""
+            email=placeholder, token=token, token_digest=token_digest(token), last_error=""
         )
         changed["survey_invitations"] += 1
     suppressions = Suppression.objects.filter(email__iexact=email).exclude(email=placeholder)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Contact, ContactRole, LifecycleStage, Segment, Tier
+from cs_app.public_tokens import token_digest
 
 from . import texts
 
@@ -417,6 +418,16 @@ class ReminderStatus(models.TextChoices):
     SKIPPED = "skipped", _("Skipped")
 
 
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Rows made in bulk get their token digest too (``save()`` is not called)."""
+        objs = list(objs)
+        for obj in objs:
+            if obj.token:
+                obj.token_digest = token_digest(obj.token)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Invitation(models.Model):
     """The outbox: one row per campaign round and contact, written before anything is sent.
 
@@ -441,6 +452,9 @@ class Invitation(models.Model):
     email = models.EmailField(_("email"), max_length=254)
     language = models.CharField(_("language"), max_length=10, default="en")
     token = models.CharField(_("token"), max_length=64, unique=True, editable=False)
+    # SHA-256 of the token: the public pages look the row up by this, never by the token
+    # (cs_app.public_tokens). Filled by save() and by the queryset's bulk_create().
+    token_digest = models.CharField(_("token digest"), max_length=64, unique=True, editable=False)
     status = models.CharField(
         _("status"), max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.QUEUED
     )
@@ -462,6 +476,8 @@ class Invitation(models.Model):
     reminder_message_id = models.CharField(_("reminder Message-ID"), max_length=200, blank=True)
     source = models.CharField(_("triggered by"), max_length=60, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("invitation")
@@ -515,6 +531,13 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} · {self.round_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.token:
+            self.token_digest = token_digest(self.token)
+            if kwargs.get("update_fields") is not None and "token" in kwargs["update_fields"]:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "token_digest"}
+        super().save(*args, **kwargs)
 
     def get_public_url(self) -> str:
         return reverse("feedback_public:answer", args=[self.token])

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Contact, Tier
+from cs_app.public_tokens import token_digest
 
 
 def new_token() -> str:
@@ -372,12 +373,25 @@ class LinkKind(models.TextChoices):
     REWARDS = "rewards", _("Rewards page")
 
 
+class MemberLinkQuerySet(models.QuerySet["MemberLink"]):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Links made in bulk get their token digest too (``save()`` is not called)."""
+        objs = list(objs)
+        for obj in objs:
+            if obj.token:
+                obj.token_digest = token_digest(obj.token)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class MemberLink(models.Model):
     """An unguessable public link for an account (or one of its contacts): the shareable
     referral form, or the contact's private rewards page."""
 
     kind = models.CharField(_("kind"), max_length=10, choices=LinkKind.choices)
     token = models.CharField(_("token"), max_length=64, unique=True, default=new_token, editable=False)
+    # SHA-256 of the token: the public pages look the link up by this, never by the token
+    # (cs_app.public_tokens). Filled by save() and by the queryset's bulk_create().
+    token_digest = models.CharField(_("token digest"), max_length=64, unique=True, editable=False)
     account = models.ForeignKey(
         Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="member_links"
     )
@@ -391,6 +405,8 @@ class MemberLink(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     is_active = models.BooleanField(_("active"), default=True)
+
+    objects = MemberLinkQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("member link")
@@ -411,6 +427,13 @@ class MemberLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.contact or self.account}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.token:
+            self.token_digest = token_digest(self.token)
+            if kwargs.get("update_fields") is not None and "token" in kwargs["update_fields"]:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "token_digest"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         name = "loyalty_public:referral" if self.kind == LinkKind.REFERRAL else "loyalty_public:rewards"

@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from cs_app.public_tokens import token_digest, token_matches
+
 from . import ratelimit, selectors, services
 from .forms import RedemptionRequestForm, ReferralForm
 from .models import LinkKind, MemberLink, RedemptionChannel
@@ -36,10 +38,10 @@ def _link(token: str, kind: str) -> MemberLink:
         raise Http404
     link = (
         MemberLink.objects.select_related("account", "contact")
-        .filter(token=token, kind=kind, is_active=True)
+        .filter(token_digest=token_digest(token), kind=kind, is_active=True)
         .first()
     )
-    if link is None:
+    if link is None or not token_matches(link.token, token):
         raise Http404
     return link
 
