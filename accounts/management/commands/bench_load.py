@@ -29,11 +29,9 @@ import importlib.util
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from django.conf import settings
@@ -44,6 +42,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from accounts.models import Account, Contact
+from cs_app.benchserver import database_url, free_port, wait_for
 from feedback.models import Campaign, CampaignRound, Invitation, Survey
 from team.models import User
 
@@ -189,7 +188,7 @@ class Command(BaseCommand):
     # ---------------------------------------------------------------- load
 
     def _run(self, pages, opts, secret: str) -> list[dict]:
-        port = _free_port()
+        port = free_port()
         workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
         (workdir / "locustfile.py").write_text(LOCUSTFILE)
         env = {
@@ -199,7 +198,7 @@ class Command(BaseCommand):
             "DJANGO_SECRET_KEY": secret,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DJANGO_SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": database_url(),
             "FEEDBACK_RATE_LIMITS": "read=100000000,write=100000000,token=100000000",
         }
         log = workdir / "gunicorn.log"
@@ -226,7 +225,7 @@ class Command(BaseCommand):
                 stderr=subprocess.STDOUT,
             )
             try:
-                _wait_for(port, server, log)
+                wait_for(port, server, log, timeout=60)
                 for name, paths, headers in pages:
                     _warm(port, paths, headers, opts["workers"] * 4)
                     results.append(self._locust(name, paths, headers, port, workdir, opts))
@@ -328,40 +327,6 @@ def _version() -> str:
     if connection.vendor == "postgresql":
         return str(connection.pg_version // 10000)
     return ""
-
-
-def _database_url() -> str:
-    """This process's database (the test database too, under pytest) as a URL for gunicorn."""
-    from urllib.parse import quote
-
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    auth = quote(db.get("USER") or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    host = db.get("HOST") or "127.0.0.1"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}{'@' if auth else ''}{host}{port}/{quote(db['NAME'], safe='')}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(port: int, server: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise CommandError(f"gunicorn exited; see {log}:\n{log.read_text()[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise CommandError(f"gunicorn did not start within {timeout:.0f} s; see {log}")
 
 
 def _warm(port: int, paths: list[str], headers: dict, count: int) -> None:

@@ -25,7 +25,6 @@ import json
 import os
 import random
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +38,7 @@ from django.db import connection, transaction
 from accounts.models import Account, Contact, UsageEvent
 from accounts.services_sync import USAGE_COPY_SQL
 from api.services import token_create
+from cs_app.benchserver import database_url, free_port, wait_for
 from team.models import Role, User
 
 NAMES = [
@@ -193,14 +193,14 @@ class Command(BaseCommand):
         return time.perf_counter() - start
 
     def _through_http(self, bodies: list[bytes], raw_token: str, opts) -> float:
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "DJANGO_DEBUG": "false",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DJANGO_SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": database_url(),
         }
         log = Path(settings.VAR_DIR if hasattr(settings, "VAR_DIR") else ".") / "bench_ingest_gunicorn.log"
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -226,7 +226,7 @@ class Command(BaseCommand):
                 stderr=subprocess.STDOUT,
             )
             try:
-                _wait_for(port, server, log)
+                wait_for(port, server, log, timeout=30)
                 return self._post_all(port, bodies, raw_token, opts["clients"])
             finally:
                 server.terminate()
@@ -278,35 +278,3 @@ def _post(conn: http.client.HTTPConnection, body: bytes, headers: dict) -> tuple
         return response.status, json.loads(data)
     except ValueError:
         return response.status, {"raw": data[:300].decode(errors="replace")}
-
-
-def _database_url() -> str:
-    """This process's database (the test database too, under pytest) as a URL for gunicorn."""
-    from urllib.parse import quote
-
-    db = connection.settings_dict
-    auth = quote(db.get("USER") or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    host = db.get("HOST") or "127.0.0.1"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}{'@' if auth else ''}{host}{port}/{quote(db['NAME'], safe='')}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(port: int, server: subprocess.Popen, log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise CommandError(f"gunicorn exited; see {log}:\n{log.read_text()[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise CommandError(f"gunicorn did not start within {timeout:.0f} s; see {log}")
