@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from html import escape
 
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -294,6 +296,23 @@ class SuppressionForm(forms.Form):
 # ---------------------------------------------------------------- the public survey
 
 
+class PlainTextarea(forms.Textarea):
+    """A textarea built with an f-string rather than Django's widget templates, for the public
+    answer page (its busiest page): the same HTML as ``forms.Textarea``, attributes included (the
+    bound field's aria-invalid and aria-describedby), every value escaped."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, attrs)
+        attr_html = "".join(
+            f" {key}" if val is True else f' {key}="{escape(str(val))}"'
+            for key, val in final.items()
+            if val is not False
+        )
+        text = self.format_value(value)
+        body = escape(text) if text else ""
+        return mark_safe(f'<textarea name="{escape(name)}"{attr_html}>\n{body}</textarea>')  # noqa: S308 - escaped above
+
+
 class SurveyAnswerForm(forms.Form):
     """The respondent's form: the score (pre-selected from the email), the band's follow-up, a
     comment and the survey's further questions. Labels in the respondent's language."""
@@ -318,13 +337,13 @@ class SurveyAnswerForm(forms.Form):
             label=survey.follow_up_text("", language),
             required=False,
             max_length=2000,
-            widget=forms.Textarea(attrs={"rows": 3}),
+            widget=PlainTextarea(attrs={"rows": 3}),
         )
         self.fields["comment"] = forms.CharField(
             label=_("Anything else you would like to tell us?"),
             required=False,
             max_length=2000,
-            widget=forms.Textarea(attrs={"rows": 2}),
+            widget=PlainTextarea(attrs={"rows": 2}),
         )
         self.questions = list(survey.questions.all())
         for question in self.questions:
@@ -362,7 +381,7 @@ class SurveyAnswerForm(forms.Form):
                 field = forms.CharField(
                     label=label,
                     max_length=2000,
-                    widget=forms.Textarea(attrs={"rows": 3}),
+                    widget=PlainTextarea(attrs={"rows": 3}),
                     error_messages=required_msg,
                 )
             field.required = question.required

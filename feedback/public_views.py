@@ -29,6 +29,7 @@ from cs_app.public_tokens import token_digest, token_matches
 
 from . import emails, ratelimit, services
 from .forms import SurveyAnswerForm
+from .invitation_lookup import invitation_by_digest
 from .models import LANGUAGES, Band, Invitation, QuestionKind, Response, Survey, band_for
 from .survey_cache import survey_questions_attach
 
@@ -46,20 +47,15 @@ def _language(request: HttpRequest, invitation: Invitation | None) -> str:
 
 
 def _find(token: str) -> Invitation | None:
-    """The invitation with its campaign, survey, contact and any response in one query; the
+    """The invitation with its campaign, survey and any response in one query; the
     survey's questions come from the cache (feedback.survey_cache). Looked up by the token's
     digest, then compared in constant time (cs_app.public_tokens)."""
     if not token or len(token) > TOKEN_MAX or not TOKEN_RE.fullmatch(token):
         return None
-    invitation = (
-        Invitation.objects.select_related("campaign__survey", "contact", "response")
-        .filter(token_digest=token_digest(token))
-        .first()
-    )
-    if invitation is not None and not token_matches(invitation.token, token):
+    invitation = invitation_by_digest(token_digest(token))  # SQL written once (invitation_lookup)
+    if invitation is None or not token_matches(invitation.token, token):
         return None
-    if invitation is not None:
-        survey_questions_attach(invitation.campaign.survey)
+    survey_questions_attach(invitation.campaign.survey)
     return invitation
 
 
