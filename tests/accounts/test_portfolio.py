@@ -4,6 +4,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -74,6 +76,23 @@ def test_search_by_name_or_domain(client, alice):
     client.force_login(alice)
     assert names(client.get(URL, {"q": "north"})) == ["Contoso", "Northwind"]
     assert names(client.get(URL, {"q": "FABRIKAM.ex"})) == ["Fabrikam"]
+
+
+def test_search_results_sort_by_name_both_ways(client, carol):
+    # A search sorts its matches by an unindexed name expression (accounts.selectors._search_order):
+    # the same order as the plain name sort, in both directions, with the id breaking ties.
+    for name in ["Northwind B", "Northwind A", "Contoso North", "Northwind A", "Fabrikam"]:
+        AccountFactory(
+            name=name,
+            domain=f"{name.replace(' ', '-').lower()}-{AccountFactory._meta.model.objects.count()}.example",
+        )
+    client.force_login(carol)
+    ascending = client.get(URL, {"q": "north", "sort": "name"}).context["page"].object_list
+    assert [a.name for a in ascending] == ["Contoso North", "Northwind A", "Northwind A", "Northwind B"]
+    assert ascending[1].pk < ascending[2].pk
+    descending = client.get(URL, {"q": "north", "sort": "-name"}).context["page"].object_list
+    assert [a.name for a in descending] == ["Northwind B", "Northwind A", "Northwind A", "Contoso North"]
+    assert descending[1].pk > descending[2].pk
 
 
 def test_filters_segment_tier_stage(client, alice):
@@ -219,3 +238,32 @@ def test_query_count_does_not_grow_with_accounts(client, carol, django_assert_ma
         AccountFactory(owner=owners[i % 3])
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(URL, params)
+
+
+@pytest.mark.parametrize("cap", [1000, 3])
+def test_search_pages_hold_every_match_once_in_order(client, carol, monkeypatch, cap):
+    # A search finds the sorted ids of its matches, then loads a page's accounts by id
+    # (accounts.selectors.SearchRows); beyond CAP matches it counts and pages in the database.
+    from accounts import selectors
+
+    monkeypatch.setattr(selectors.SearchRows, "CAP", cap)
+    for i in range(30):
+        AccountFactory(name=f"Match {i:02d}", domain=f"match-{i}.example")
+    AccountFactory(name="Other", domain="other.example")
+    client.force_login(carol)
+    seen = []
+    for page in (1, 2):
+        response = client.get(URL, {"q": "match", "sort": "-name", "page": page})
+        assert response.context["page"].paginator.count == 30
+        seen += names(response)
+    assert seen == [f"Match {i:02d}" for i in reversed(range(30))]
+
+
+def test_search_pages_keep_the_health_and_owner_columns(client, carol, alice):
+    AccountFactory(owner=alice, name="Northwind", domain="northwind.example")
+    client.force_login(carol)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(URL, {"q": "north"})
+    assert names(response) == ["Northwind"]
+    assert alice.full_name in response.content.decode()
+    assert len(queries) <= 6
