@@ -24,16 +24,17 @@ from team.decorators import role_required
 from . import selectors, services
 from .forms import PortfolioFilterForm, ReassignOwnerForm, TouchpointForm
 from .models import Account
-from .rendering import portfolio_rows_html
+from .rendering import portfolio_rows_html, timeline_entries_html
 
 PAGE_SIZE = 25
 
 
-def _visible_account(request: HttpRequest, pk: int) -> Account:
-    """The account if this user may see it; 404 otherwise (never reveal that it exists)."""
-    return get_object_or_404(
-        Account.objects.visible_to(request.user).select_related("owner", "parent"), pk=pk
-    )
+def _visible_account(request: HttpRequest, pk: int, *, related: bool = True) -> Account:
+    """The account if this user may see it; 404 otherwise (never reveal that it exists). With
+    ``related=False``, without its owner and parent joined (the 360's side cards and timeline
+    show neither)."""
+    accounts = Account.objects.visible_to(request.user)
+    return get_object_or_404(accounts.select_related("owner", "parent") if related else accounts, pk=pk)
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -125,7 +126,9 @@ def portfolio(request: HttpRequest) -> HttpResponse:
 
 
 def _timeline_context(account: Account, cursor: str | None = None) -> dict:
-    return {"account": account, "timeline": selectors.account_timeline(account=account, cursor=cursor)}
+    timeline = selectors.account_timeline(account=account, cursor=cursor)
+    html = timeline_entries_html(timeline.entries)
+    return {"account": account, "timeline": timeline, "timeline_html": html}
 
 
 def _mrr_bars(account: Account) -> list[dict]:
@@ -182,7 +185,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def account_side(request: HttpRequest, pk: int) -> HttpResponse:
     """The account 360's side cards: htmx puts them in the page once it has loaded; without
     JavaScript the page links here and they are a page of their own. A fixed number of queries."""
-    account = _visible_account(request, pk)
+    account = _visible_account(request, pk, related=False)
     context = {
         "account": account,
         "today": timezone.localdate(),
@@ -202,7 +205,7 @@ def account_side(request: HttpRequest, pk: int) -> HttpResponse:
 def account_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     """A page of the timeline: the first (no cursor) when the account page has loaded, the next
     ones on "Show older entries". htmx puts it in place; without JS it is a page of its own."""
-    account = _visible_account(request, pk)
+    account = _visible_account(request, pk, related=False)
     context = _timeline_context(account, request.GET.get("cursor"))
     template = "accounts/detail.html#timeline-page" if request.htmx else "accounts/timeline.html"
     return render(request, template, context)

@@ -74,6 +74,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "cs_app.urls"
 WSGI_APPLICATION = "cs_app.wsgi.application"
 
+# Forms: Django's template renderer, with the plain widgets built in Python (cs_app.form_renderer).
+FORM_RENDERER = "cs_app.form_renderer.FastWidgets"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
