@@ -8,7 +8,8 @@ current-health rows go through a temporary table and one INSERT ... ON CONFLICT 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection, transaction
@@ -23,9 +24,25 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
         yield items[start : start + size]
 
 
-def json_list(values: list[Any]) -> str:
-    """A flat list of numbers (or nulls) as JSON: a snapshot's raw values."""
-    return "[" + ",".join("null" if v is None else repr(v) for v in values) + "]"
+NULL = "\\N"
+# A flat list of numbers (or nulls) as JSON, a snapshot's raw values: floats as repr, in C.
+_json_text = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _memo_text(memo: dict) -> Callable[[Any], str]:
+    def text(value: Any) -> str:
+        kind = type(value)
+        if kind is int or kind is float:
+            return repr(value)
+        try:
+            return memo[value]
+        except KeyError:
+            memo[value] = found = _text(value)
+            return found
+        except TypeError:  # unhashable
+            return _text(value)
+
+    return text
 
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -71,15 +88,20 @@ def replace_day_rows(
             )
             cursor.execute(delete, [list(chunk), day])
         quoted = ", ".join(f'"{name}"' for name in names)
+        # One formatter per column, chosen once: the JSON columns through the C encoder, the
+        # rest through _text, remembered for values every row shares (the day, the run's time).
+        formatters = [_json_text if i in json_at else _memo_text({}) for i in range(len(columns))]
         with cursor.cursor.copy(f'COPY "{table}" ({quoted}) FROM STDIN') as copy:
             for chunk in _chunks(rows, COPY_CHUNK):
-                lines = []
-                for row in chunk:
-                    cells = [
-                        json_list(value) if i in json_at and value is not None else _text(value)
-                        for i, value in enumerate(row)
-                    ]
-                    lines.append("\t".join(cells))
+                lines = [
+                    "\t".join(
+                        [
+                            NULL if value is None else fmt(value)
+                            for fmt, value in zip(formatters, row, strict=True)
+                        ]
+                    )
+                    for row in chunk
+                ]
                 copy.write("\n".join(lines) + "\n")
 
 

@@ -211,6 +211,12 @@ class HealthSnapshot(models.Model):
         on_delete=models.CASCADE,
         related_name="health_snapshots",
         db_index=False,  # covered by the (account, day) unique constraint
+        # No foreign-key constraint in the database: the nightly job writes a snapshot per
+        # account and day, and checking each one locked its account row (0.46 s of 3.7 s for
+        # 78,000 accounts; BENCHMARKS.md). The rows come from accounts just read; deleting an
+        # account through Django still deletes its snapshots (on_delete), and nothing deletes
+        # accounts behind Django's back (privacy erasure removes contacts, not accounts).
+        db_constraint=False,
     )
     day = models.DateField(_("day"))
     card_version = models.ForeignKey(
@@ -219,6 +225,7 @@ class HealthSnapshot(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,  # a handful of versions: never looked up from this side
+        db_constraint=False,  # as for the account; versions are never deleted (PROTECT besides)
     )
     score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
     uncapped_score = models.PositiveSmallIntegerField(_("score before caps"), null=True, blank=True)

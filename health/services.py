@@ -292,7 +292,8 @@ SELECT s.account_id, s.day, s.score, s.grade,
 FROM health_healthsnapshot s
 LEFT JOIN health_healthsnapshot w ON w.account_id = s.account_id AND w.day = %(week)s
 LEFT JOIN health_healthsnapshot m ON m.account_id = s.account_id AND m.day = %(month)s
-LEFT JOIN health_accounthealth h ON h.account_id = s.account_id
+LEFT JOIN health_accounthealth h
+  ON h.account_id = s.account_id AND h.account_id >= %(lo)s AND h.account_id <= %(hi)s
 WHERE s.day = %(day)s AND s.account_id >= %(lo)s AND s.account_id <= %(hi)s AND s.computed_at = %(now)s
   AND (h.day IS NULL OR h.day <= s.day)
 ON CONFLICT (account_id) DO UPDATE SET

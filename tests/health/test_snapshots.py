@@ -36,6 +36,18 @@ def test_database_refuses_a_second_snapshot_for_the_same_day(alice_account):
         past_snapshot(alice_account, dt.date(2026, 1, 5), 51, "yellow")
 
 
+def test_deleting_an_account_deletes_its_snapshots(alice, touch_card):
+    # The snapshot table has no foreign-key constraint in the database (the nightly job writes
+    # 100,000 rows; health migration 0007): Django's on_delete does the cascade.
+    account, other = AccountFactory(owner=alice), AccountFactory(owner=alice)
+    health_scores_recompute()
+    past_snapshot(account, dt.date(2026, 1, 5), 50, "yellow")
+    assert HealthSnapshot.objects.filter(account=account).count() == 2
+    account.delete()
+    assert not HealthSnapshot.objects.filter(account_id=account.pk).exists()
+    assert HealthSnapshot.objects.filter(account=other).count() == 1
+
+
 def test_current_health_row_has_score_grade_and_changes_over_7_and_30_days(alice, touch_card):
     account = AccountFactory(owner=alice)
     today = timezone.localdate()
