@@ -24,7 +24,7 @@ from team.decorators import role_required
 from . import selectors, services
 from .forms import PortfolioFilterForm, ReassignOwnerForm, TouchpointForm
 from .models import Account
-from .rendering import portfolio_rows_html, timeline_entries_html
+from .rendering import mrr_chart_html, portfolio_rows_html, timeline_entries_html
 
 PAGE_SIZE = 25
 
@@ -186,10 +186,12 @@ def account_side(request: HttpRequest, pk: int) -> HttpResponse:
     """The account 360's side cards: htmx puts them in the page once it has loaded; without
     JavaScript the page links here and they are a page of their own. A fixed number of queries."""
     account = _visible_account(request, pk, related=False)
+    bars = _mrr_bars(account)
     context = {
         "account": account,
         "today": timezone.localdate(),
-        "bars": _mrr_bars(account),
+        "bars": bars,
+        "mrr": mrr_chart_html(bars, currency=settings.REPORTING_CURRENCY),
         "usage": selectors.usage_summary(account=account),
         **account_work_context(request, account),  # open alerts and tasks
         "loyalty": account_loyalty_card(account=account),  # points, tier, pending redemptions: one query
