@@ -361,9 +361,28 @@ HEALTH_SORTS: dict[str, tuple[str, ...]] = {
 }
 
 
-class HealthSortedRows:
+class _PagedRows:
+    """A sequence the paginator can count and slice: a subclass gives ``count()`` and
+    ``rows(start, stop)``, the queries for one page."""
+
+    def count(self) -> int:
+        raise NotImplementedError
+
+    def rows(self, start: int, stop: int | None) -> list[Account]:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        return self.rows(index.start or 0, index.stop)
+
+
+class HealthSortedRows(_PagedRows):
     """Accounts sorted by a current-health value, those without one last, as a sequence the
-    paginator can count and slice.
+    paginator can count and slice (``_PagedRows``).
 
     One ORDER BY across the LEFT JOIN (``score NULLS LAST``) would make PostgreSQL join and sort
     every account to show 25. Instead the accounts with a value are read in the order of the
@@ -389,13 +408,7 @@ class HealthSortedRows:
     def count(self) -> int:
         return self.accounts.order_by().count()
 
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, index):
-        if not isinstance(index, slice):
-            return self[index : index + 1][0]
-        start, stop = index.start or 0, index.stop
+    def rows(self, start: int, stop: int | None) -> list[Account]:
         rows = list(self.scored[start:stop])
         wanted = None if stop is None else stop - start
         if wanted is not None and len(rows) >= wanted:
@@ -407,10 +420,11 @@ class HealthSortedRows:
         return rows + list(self.unscored[skip:end])
 
 
-class SearchRows:
-    """A search's matches, sorted, as a sequence the paginator can count and slice, in two
-    queries: the ids of every match in order (one pass over the rows the trigram indexes find,
-    which is also the count), then the page's accounts by id with their joins.
+class SearchRows(_PagedRows):
+    """A search's matches, sorted, as a sequence the paginator can count and slice
+    (``_PagedRows``), in two queries: the ids of every match in order (one pass over the rows
+    the trigram indexes find, which is also the count), then the page's accounts by id with
+    their joins.
 
     Counting, then sorting the page's rows with their owner and health joined, read the matches
     twice and joined all of them before the sort ("north" on 100,000 accounts, 1,453 matches:
@@ -435,13 +449,7 @@ class SearchRows:
         ids = self._matching_ids()
         return len(ids) if len(ids) <= self.CAP else self.accounts.order_by().count()
 
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, index):
-        if not isinstance(index, slice):
-            return self[index : index + 1][0]
-        start, stop = index.start or 0, index.stop
+    def rows(self, start: int, stop: int | None) -> list[Account]:
         ids = self._matching_ids()
         if len(ids) > self.CAP and (stop is None or stop > self.CAP):
             return list(self.accounts.order_by(*self.ordering)[start:stop])
