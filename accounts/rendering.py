@@ -182,3 +182,45 @@ def mrr_chart_html(bars: list[dict], *, currency: str) -> dict[str, SafeString]:
     last = escape(formats.date_format(bars[-1]["month"].month, "M Y")) if bars else ""
     parts = {"rects": "".join(rects), "rows": "".join(rows), "first": first, "last": last}
     return {key: mark_safe(html) for key, html in parts.items()}  # noqa: S308 - escaped above
+
+
+def sort_headers_html(headers: list[dict]) -> SafeString:
+    """The portfolio table's column headings (accounts.views._sort_headers), each a link that
+    sorts by it, with its aria-sort state and arrow: as the template wrote them."""
+    arrows = {
+        "ascending": ' <span aria-hidden="true">▲</span>',
+        "descending": ' <span aria-hidden="true">▼</span>',
+    }
+    cells = []
+    for header in headers:
+        numeric = ' class="num"' if header["numeric"] else ""
+        href = escape(header["href"])
+        state = escape(header["aria_sort"])
+        cells.append(
+            f'<th scope="col"{numeric} aria-sort="{state}"><a href="{href}" hx-get="{href}">'
+            f"{escape(header['label'])}{arrows.get(header['aria_sort'], '')}</a></th>"
+        )
+    return mark_safe("".join(cells))  # noqa: S308 - every interpolated text is escaped above
+
+
+def filter_selects_html(selects: list[dict]) -> SafeString:
+    """The portfolio's filter selects (accounts.forms.PortfolioFilterForm.select_fields, whose
+    options are already HTML), each with its label and errors: as the template wrote them."""
+    parts = []
+    for select in selects:
+        errors = select["errors"]
+        ident = escape(select["id"])
+        invalid = f' aria-invalid="true" aria-describedby="{ident}_error"' if errors else ""
+        messages = "".join(
+            f'<small class="error" id="{ident}_error" role="alert">{escape(error)}</small>'
+            for error in errors
+        )
+        parts.append(
+            f'\n  <div class="field{" has-error" if errors else ""}">\n'
+            f'    <label for="{ident}">{escape(select["label"])}</label>\n'
+            f'    <select name="{escape(select["name"])}" id="{ident}"{invalid}>'
+            f"{select['options']}</select>\n"
+            f"    {messages}\n"
+            f"  </div>\n  "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every text is escaped; the options are SafeString

@@ -24,7 +24,13 @@ from team.decorators import role_required
 from . import selectors, services
 from .forms import PortfolioFilterForm, ReassignOwnerForm, TouchpointForm
 from .models import Account
-from .rendering import mrr_chart_html, portfolio_rows_html, timeline_entries_html
+from .rendering import (
+    filter_selects_html,
+    mrr_chart_html,
+    portfolio_rows_html,
+    sort_headers_html,
+    timeline_entries_html,
+)
 
 PAGE_SIZE = 25
 
@@ -102,10 +108,10 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     context = {
         "form": form,
-        "selects": form.select_fields(),
+        "selects_html": filter_selects_html(form.select_fields()),
         "page": page,
         "sort": sort,
-        "headers": _sort_headers(params, sort, shows_owner),
+        "headers_html": sort_headers_html(_sort_headers(params, sort, shows_owner)),
         "rows_html": portfolio_rows_html(
             page.object_list, shows_owner=shows_owner, currency=settings.REPORTING_CURRENCY
         ),
