@@ -129,8 +129,8 @@ def usage_summary(*, account: Account, now: dt.datetime | None = None) -> UsageS
     last = Q(occurred_at__gt=mid)
     prior = Q(occurred_at__lte=mid)
     row = UsageEvent.objects.filter(account=account, occurred_at__gt=start, occurred_at__lte=now).aggregate(
-        events_last_30=Count("id", filter=last),
-        events_prior_30=Count("id", filter=prior),
+        events_last_30=Count("occurred_at", filter=last),
+        events_prior_30=Count("occurred_at", filter=prior),
         active_users_last_30=Count("contact", filter=last, distinct=True),
         active_users_prior_30=Count("contact", filter=prior, distinct=True),
     )
@@ -244,7 +244,7 @@ def _usage_weeks(account: Account, cursor: Cursor | None, limit: int) -> Iterabl
         return list(
             events.annotate(week=TruncWeek("occurred_at"))
             .values("week")
-            .annotate(events=Count("id"), users=Count("contact", distinct=True))
+            .annotate(events=Count("occurred_at"), users=Count("contact", distinct=True))
             .order_by("-week")[:count]
         )
 

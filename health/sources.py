@@ -52,10 +52,10 @@ def usage_windows(ctx: ScoringContext):
         .values("account_id")
         .annotate(
             last_at=Max("occurred_at"),
-            last_30=Count("id", filter=recent),
-            prior_30=Count("id", filter=Q(occurred_at__lt=d30)),
-            last_7=Count("id", filter=Q(occurred_at__gte=d7)),
-            prior_7=Count("id", filter=Q(occurred_at__gte=d14, occurred_at__lt=d7)),
+            last_30=Count("occurred_at", filter=recent),
+            prior_30=Count("occurred_at", filter=Q(occurred_at__lt=d30)),
+            last_7=Count("occurred_at", filter=Q(occurred_at__gte=d7)),
+            prior_7=Count("occurred_at", filter=Q(occurred_at__gte=d14, occurred_at__lt=d7)),
             users_30=Count("contact_id", filter=recent, distinct=True),
         )
         .values_list("account_id", "last_at", "last_30", "prior_30", "last_7", "prior_7", "users_30")
