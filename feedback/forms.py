@@ -304,7 +304,7 @@ class PlainTextarea(forms.Textarea):
     def render(self, name, value, attrs=None, renderer=None):
         final = self.build_attrs(self.attrs, attrs)
         attr_html = "".join(
-            f" {key}" if val is True else f' {key}="{escape(str(val))}"'
+            f" {escape(key)}" if val is True else f' {escape(key)}="{escape(str(val))}"'
             for key, val in final.items()
             if val is not False
         )

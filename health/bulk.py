@@ -34,13 +34,12 @@ def _memo_text(memo: dict) -> Callable[[Any], str]:
         kind = type(value)
         if kind is int or kind is float:
             return repr(value)
-        try:
-            return memo[value]
-        except KeyError:
-            memo[value] = found = _text(value)
+        if kind is str or kind is dt.date or kind is dt.datetime:  # equal values, equal text
+            found = memo.get(value)
+            if found is None:
+                memo[value] = found = _text(value)
             return found
-        except TypeError:  # unhashable
-            return _text(value)
+        return _text(value)
 
     return text
 
