@@ -190,9 +190,20 @@ class Load:
     def client(self) -> None:
         while not self.stop.is_set():
             with self.lock:
-                if not self.tokens:
-                    return
-                token = self.tokens.pop()
+                token = self.tokens.pop() if self.tokens else None
+                answered = (
+                    self.acknowledged[len(self.results) % len(self.acknowledged)]
+                    if self.acknowledged
+                    else None
+                )
+            if token is None:
+                # Every link answered (a fast server gets there before the drill ends): the load
+                # goes on until the stop, with answered links' pages and the API.
+                if answered is not None:
+                    status, headers, body = _request(self.port, "GET", f"/s/{answered}/")
+                    self._record("page", status, headers, body)
+                self._api()
+                continue
             status, headers, body = _request(self.port, "GET", f"/s/{token}/?score=9")
             self._record("page", status, headers, body)
             if status != 200:
@@ -212,13 +223,16 @@ class Load:
                 if status == 302:
                     with self.lock:
                         self.acknowledged.append(token)
-            status, headers, body = _request(
-                self.port,
-                "GET",
-                "/api/v1/accounts/?page_size=5",
-                headers={"Authorization": f"Bearer {self.api_token}"},
-            )
-            self._record("api", status, headers, body)
+            self._api()
+
+    def _api(self) -> None:
+        status, headers, body = _request(
+            self.port,
+            "GET",
+            "/api/v1/accounts/?page_size=5",
+            headers={"Authorization": f"Bearer {self.api_token}"},
+        )
+        self._record("api", status, headers, body)
 
 
 @pytest.fixture
