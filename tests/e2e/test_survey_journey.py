@@ -139,7 +139,8 @@ def test_launch_watch_progress_answer_on_a_phone_in_turkish_and_follow_up(
     card = page.locator(".feedback-card")
     assert card.locator(".score-chip.band-detractor").first.inner_text() == "3"
     assert "Teslimat raporları çok yavaş." in card.inner_text()
-    assert "NPS 3 (Detractor / unhappy) · Ayşe Yılmaz" in page.locator("#timeline").inner_text()
+    # The timeline arrives by htmx after the page (like the side cards): wait for its entry.
+    page.locator("#timeline li.tl-item", has_text="NPS 3 (Detractor / unhappy) · Ayşe Yılmaz").wait_for()
     page.get_by_role("link", name=re.compile("^Tasks")).click()
     task = page.locator("#task-list > li", has_text="Follow up: NPS 3 from Ayşe Yılmaz")
     task.wait_for()
