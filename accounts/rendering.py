@@ -181,7 +181,7 @@ def mrr_chart_html(bars: list[dict], *, currency: str) -> dict[str, SafeString]:
     first = escape(formats.date_format(bars[0]["month"].month, "M Y")) if bars else ""
     last = escape(formats.date_format(bars[-1]["month"].month, "M Y")) if bars else ""
     parts = {"rects": "".join(rects), "rows": "".join(rows), "first": first, "last": last}
-    return {key: mark_safe(html) for key, html in parts.items()}  # noqa: S308 - escaped above
+    return {key: mark_safe(text) for key, text in parts.items()}  # noqa: S308 - escaped above
 
 
 def sort_headers_html(headers: list[dict]) -> SafeString:
