@@ -23,18 +23,13 @@ import argparse
 import json
 import logging
 import signal
-import socket
 import threading
 import time
 from collections import Counter
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from cs_app.benchserver import free_port
 
 
 class Handler:

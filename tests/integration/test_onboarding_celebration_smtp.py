@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email
-import socket
 import threading
 from email.header import decode_header, make_header
 
@@ -16,6 +15,7 @@ from aiosmtpd.controller import Controller
 from django.db import transaction
 from django.utils import timezone
 
+from cs_app.benchserver import free_port
 from cs_app.celery import app as celery_app
 from onboarding import services
 from onboarding.models import Celebration, MilestoneTemplate, PlanTemplate
@@ -39,16 +39,10 @@ class Sink:
         return "250 Message accepted for delivery"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server(settings):
     sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=_free_port(), server_hostname="localhost")
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), server_hostname="localhost")
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
