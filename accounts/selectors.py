@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -361,15 +362,15 @@ HEALTH_SORTS: dict[str, tuple[str, ...]] = {
 }
 
 
-class _PagedRows:
+class _PagedRows(ABC):
     """A sequence the paginator can count and slice: a subclass gives ``count()`` and
     ``rows(start, stop)``, the queries for one page."""
 
-    def count(self) -> int:
-        raise NotImplementedError
+    @abstractmethod
+    def count(self) -> int: ...
 
-    def rows(self, start: int, stop: int | None) -> list[Account]:
-        raise NotImplementedError
+    @abstractmethod
+    def rows(self, start: int, stop: int | None) -> list[Account]: ...
 
     def __len__(self) -> int:
         return self.count()

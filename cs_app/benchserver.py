@@ -1,15 +1,19 @@
 """What the benchmark commands that start their own gunicorn share (``bench_ingest``,
-``bench_load``): this process's database as a URL for the server, a free port on 127.0.0.1, and
-waiting for the server to listen."""
+``bench_load``): this process's database as a URL for the server, a free port on 127.0.0.1,
+waiting for the server to listen, and the server itself (``gunicorn``)."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection
 
@@ -46,3 +50,41 @@ def wait_for(port: int, server: subprocess.Popen, log: Path, timeout: float) -> 
         except OSError:
             time.sleep(0.2)
     raise CommandError(f"gunicorn did not start within {timeout:.0f} s; see {log}")
+
+
+@contextmanager
+def gunicorn(*, env: dict, workers: int, log: Path, timeout: int, ready_within: float) -> Iterator[int]:
+    """This project under gunicorn on a free port of 127.0.0.1, with ``env`` as its environment
+    and its output in ``log``: yields the port once the server listens (``ready_within``
+    seconds at most); stops it on the way out. ``timeout`` is gunicorn's worker timeout."""
+    port = free_port()
+    with log.open("wb") as log_file:
+        server = subprocess.Popen(  # noqa: S603 — our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "cs_app.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--timeout",
+                str(timeout),
+                "--log-level",
+                "warning",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(port, server, log, timeout=ready_within)
+            yield port
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()

@@ -42,7 +42,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from accounts.models import Account, Contact
-from cs_app.benchserver import database_url, free_port, wait_for
+from cs_app.benchserver import database_url, gunicorn
 from feedback.models import Campaign, CampaignRound, Invitation, Survey
 from team.models import User
 
@@ -188,7 +188,6 @@ class Command(BaseCommand):
     # ---------------------------------------------------------------- load
 
     def _run(self, pages, opts, secret: str) -> list[dict]:
-        port = free_port()
         workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
         (workdir / "locustfile.py").write_text(LOCUSTFILE)
         env = {
@@ -201,40 +200,12 @@ class Command(BaseCommand):
             "DATABASE_URL": database_url(),
             "FEEDBACK_RATE_LIMITS": "read=100000000,write=100000000,token=100000000",
         }
-        log = workdir / "gunicorn.log"
         results = []
-        with log.open("wb") as log_file:
-            server = subprocess.Popen(  # noqa: S603 — our own interpreter and module
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "cs_app.wsgi:application",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    str(opts["workers"]),
-                    "--timeout",
-                    "60",
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=settings.BASE_DIR,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-            )
-            try:
-                wait_for(port, server, log, timeout=60)
-                for name, paths, headers in pages:
-                    _warm(port, paths, headers, opts["workers"] * 4)
-                    results.append(self._locust(name, paths, headers, port, workdir, opts))
-            finally:
-                server.terminate()
-                try:
-                    server.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    server.kill()
+        log = workdir / "gunicorn.log"
+        with gunicorn(env=env, workers=opts["workers"], log=log, timeout=60, ready_within=60) as port:
+            for name, paths, headers in pages:
+                _warm(port, paths, headers, opts["workers"] * 4)
+                results.append(self._locust(name, paths, headers, port, workdir, opts))
         return results
 
     def _locust(self, name: str, paths: list[str], headers: dict, port: int, workdir: Path, opts) -> dict:

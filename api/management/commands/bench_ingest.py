@@ -25,8 +25,6 @@ import json
 import os
 import random
 import secrets
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -38,7 +36,7 @@ from django.db import connection, transaction
 from accounts.models import Account, Contact, UsageEvent
 from accounts.services_sync import USAGE_COPY_SQL
 from api.services import token_create
-from cs_app.benchserver import database_url, free_port, wait_for
+from cs_app.benchserver import database_url, gunicorn
 from team.models import Role, User
 
 NAMES = [
@@ -193,7 +191,6 @@ class Command(BaseCommand):
         return time.perf_counter() - start
 
     def _through_http(self, bodies: list[bytes], raw_token: str, opts) -> float:
-        port = free_port()
         env = {
             **os.environ,
             "DJANGO_DEBUG": "false",
@@ -204,36 +201,8 @@ class Command(BaseCommand):
         }
         log = Path(settings.VAR_DIR if hasattr(settings, "VAR_DIR") else ".") / "bench_ingest_gunicorn.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("wb") as log_file:
-            server = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "cs_app.wsgi:application",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    str(opts["workers"]),
-                    "--timeout",
-                    "120",
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=settings.BASE_DIR,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-            )
-            try:
-                wait_for(port, server, log, timeout=30)
-                return self._post_all(port, bodies, raw_token, opts["clients"])
-            finally:
-                server.terminate()
-                try:
-                    server.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    server.kill()
+        with gunicorn(env=env, workers=opts["workers"], log=log, timeout=120, ready_within=30) as port:
+            return self._post_all(port, bodies, raw_token, opts["clients"])
 
     def _post_all(self, port: int, bodies: list[bytes], raw_token: str, clients: int) -> float:
         headers = {"Authorization": f"Bearer {raw_token}", "Content-Type": "application/json"}
