@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from cs_app.plain_rows import plain_rows
+
 from .models import Account, MrrMovement, Touchpoint, UsageEvent
 
 # ---------------------------------------------------------------- MRR
@@ -38,16 +40,26 @@ def mrr_on(*, account: Account, day: dt.date) -> Decimal:
     )
 
 
-def mrr_by_account_on(*, day: dt.date, accounts: QuerySet[Account] | None = None) -> dict[int, Decimal]:
-    """MRR on ``day`` for many accounts in one grouped query ({account id: MRR}).
+def mrr_by_account_on(
+    *, day: dt.date, accounts: QuerySet[Account] | None = None, id_range: tuple[int, int] | None = None
+) -> dict[int, Decimal]:
+    """MRR on ``day`` for many accounts in one grouped query ({account id: MRR}), of ``accounts``
+    and/or those whose id is in ``id_range`` (a range on the movements' own account index).
 
     Accounts without movements up to ``day`` are absent (their MRR is zero).
     """
     movements = MrrMovement.objects.filter(date__lte=day)
+    if id_range is not None:
+        movements = movements.filter(account_id__gte=id_range[0], account_id__lte=id_range[1])
     if accounts is not None:
         movements = movements.filter(account__in=accounts.values("pk"))
-    rows = movements.order_by().values("account_id").annotate(total=Sum("amount"))
-    return {row["account_id"]: _cents(row["total"]) for row in rows}
+    rows = (
+        movements.order_by()
+        .values("account_id")
+        .annotate(total=Sum("amount"))
+        .values_list("account_id", "total")
+    )
+    return {account_id: _cents(total) for account_id, total in plain_rows(rows)}
 
 
 def total_mrr_on(*, day: dt.date, accounts: QuerySet[Account] | None = None) -> Decimal:

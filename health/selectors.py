@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from accounts.selectors import mrr_by_account_on
+from cs_app.plain_rows import plain_rows
 from team.models import Role, User
 
 from .models import Alert, AlertStatus, Grade, HealthSnapshot, Playbook, Scorecard, Task, TaskStatus
@@ -118,7 +119,7 @@ def scores_compute(
         "id", "segment", "owner_id", "renewal_date", "contract_start", "last_touch_at", "mrr"
     )
     ctx = ScoringContext(day=day, as_of=as_of, accounts=accounts, replay=replay, id_range=id_range)
-    ctx.account_rows = {row[0]: row[1:] for row in rows}
+    ctx.account_rows = {row[0]: row[1:] for row in plain_rows(rows)}
     computed = Computed(ctx=ctx, signals=collect_signals(ctx), results={}, card_ids={}, cards=cards)
     if score:
         computed.score()

@@ -10,8 +10,9 @@ import datetime as dt
 
 from django.db.models import Count, Max, Q
 
-from accounts.models import Account, Contact, ContactRole, Touchpoint, UsageEvent
+from accounts.models import Contact, ContactRole, Touchpoint, UsageEvent
 from accounts.selectors import mrr_by_account_on
+from cs_app.plain_rows import plain_rows
 
 from .models import Task, TaskStatus
 from .registry import ScoringContext, Signals, raw_values_source
@@ -26,16 +27,6 @@ def scoped(qs, ctx: ScoringContext):
         qs = qs.filter(account_id__gte=ctx.id_range[0], account_id__lte=ctx.id_range[1])
     if ctx.accounts is not None:
         qs = qs.filter(account__in=ctx.accounts.values("pk"))
-    return qs
-
-
-def scoped_accounts(ctx: ScoringContext):
-    """The run's accounts (and batch) as an Account queryset, or None for every account."""
-    if ctx.accounts is None and ctx.id_range is None:
-        return None
-    qs = Account.objects.all() if ctx.accounts is None else ctx.accounts
-    if ctx.id_range is not None:
-        qs = qs.filter(pk__gte=ctx.id_range[0], pk__lte=ctx.id_range[1])
     return qs
 
 
@@ -80,7 +71,7 @@ def usage(ctx: ScoringContext) -> Signals:
     wow: dict[int, float] = {}
     prior: dict[int, int] = {}
     seen = False
-    for account_id, last_at, last_30, prior_30, last_7, prior_7, users_30 in usage_windows(ctx):
+    for account_id, last_at, last_30, prior_30, last_7, prior_7, users_30 in plain_rows(usage_windows(ctx)):
         seen = True
         days_since[account_id] = (ctx.as_of - last_at).total_seconds() // 86400
         people = contacts.get(account_id, (0, 0))[0]
@@ -122,7 +113,7 @@ def _contact_counts(ctx: ScoringContext) -> dict[int, tuple[int, int]]:
         .annotate(people=Count("*"), champions=Count("id", filter=Q(role=ContactRole.CHAMPION)))
         .values_list("account_id", "people", "champions")
     )
-    counts = {account_id: (people, champions) for account_id, people, champions in rows}
+    counts = {account_id: (people, champions) for account_id, people, champions in plain_rows(rows)}
     ctx.cache["contact_counts"] = counts
     return counts
 
@@ -168,12 +159,12 @@ def touchpoints(ctx: ScoringContext) -> Signals:
 def revenue(ctx: ScoringContext) -> Signals:
     """MRR now against 90 days before: grouped queries (accounts.selectors.mrr_by_account_on)."""
     ref = ctx.day - dt.timedelta(days=1) if ctx.replay else ctx.day
-    accounts = scoped_accounts(ctx)
+    scope = {"accounts": ctx.accounts, "id_range": ctx.id_range}
     if ctx.replay:
-        now = mrr_by_account_on(day=ref, accounts=accounts)
+        now = mrr_by_account_on(day=ref, **scope)
     else:  # today's MRR is cached on the account (services keep it in line with the movements)
         now = {aid: row[5] for aid, row in ctx.account_rows.items()}
-    then = mrr_by_account_on(day=ref - dt.timedelta(days=90), accounts=accounts)
+    then = mrr_by_account_on(day=ref - dt.timedelta(days=90), **scope)
     values = {}
     for account_id, before in then.items():
         if before and before > 0:
@@ -221,5 +212,5 @@ def overdue_tasks(ctx: ScoringContext) -> Signals:
         .annotate(n=Count("*"))
         .values_list("account_id", "n")
     )
-    counts = dict(rows)
+    counts = dict(plain_rows(rows))
     return {"overdue_tasks": {account_id: counts.get(account_id, 0) for account_id in ctx.account_rows}}

@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.db.models import Count, IntegerField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
+from cs_app.plain_rows import plain_rows
 from health.registry import ScoringContext, Signals, raw_values_source
 
 from .models import Milestone, MilestoneStatus
@@ -51,7 +52,7 @@ def onboarding_signals(ctx: ScoringContext) -> Signals:
     )
     progress: dict[int, float] = {}
     overdue: dict[int, int] = {}
-    for account_id, n, n_done, weight_done, weight_due, late in rows:
+    for account_id, n, n_done, weight_done, weight_due, late in plain_rows(rows):
         overdue[account_id] = late
         if n and n_done == n:
             progress[account_id] = 100.0
