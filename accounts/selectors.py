@@ -402,27 +402,53 @@ class HealthSortedRows(_PagedRows):
     health table's index (an inner join: the first page of 100,000 accounts reads 25 index
     entries), and the accounts without one, in id order, only by the pages that reach them. So a
     page costs one query (two where the two parts meet, three beyond), never more.
+
+    ``owner_id``: the accounts are that owner's and no other filter applies (a CSM's portfolio,
+    or a manager's filtered by owner). On PostgreSQL the page's account ids then come from the
+    same index alone, which carries each row's owner (health migration 0008), in a subquery: the
+    planner cannot tell that the account's owner and the health row's always agree, and joined
+    it would expect a handful of rows and sort them all. The outer query still keeps only the
+    accounts the user may see.
     """
 
-    def __init__(self, accounts: QuerySet[Account], fields: tuple[str, ...], *, descending: bool):
+    def __init__(
+        self,
+        accounts: QuerySet[Account],
+        fields: tuple[str, ...],
+        *,
+        descending: bool,
+        owner_id: int | None = None,
+    ):
         from health.models import AccountHealth  # health builds on accounts, not the reverse
 
         def direction(expression):
             return expression.desc() if descending else expression.asc()
 
-        has_value = {f"health__{fields[0]}__isnull": False}
+        has_value = {f"{fields[0]}__isnull": False}
         self.accounts = accounts
-        self.scored = accounts.filter(**has_value).order_by(
+        self.scored = accounts.filter(**{f"health__{k}": v for k, v in has_value.items()}).order_by(
             *(direction(F(f"health__{name}")) for name in fields), direction(F("id"))
         )
-        valued = AccountHealth.objects.filter(account=OuterRef("pk"), **{f"{fields[0]}__isnull": False})
+        valued = AccountHealth.objects.filter(account=OuterRef("pk"), **has_value)
         self.unscored = accounts.filter(~Exists(valued)).order_by(direction(F("id")))
+        self.owned_ids = None
+        if owner_id is not None and connection.vendor == "postgresql":
+            self.owned_ids = (
+                AccountHealth.objects.filter(owner_id=owner_id, **has_value)
+                .order_by(*(direction(F(name)) for name in fields), direction(F("account_id")))
+                .values("account_id")
+            )
 
     def count(self) -> int:
         return self.accounts.order_by().count()
 
+    def _scored(self, start: int, stop: int | None) -> list[Account]:
+        if self.owned_ids is None or stop is None:
+            return list(self.scored[start:stop])
+        return list(self.scored.filter(pk__in=self.owned_ids[start:stop]))
+
     def rows(self, start: int, stop: int | None) -> list[Account]:
-        rows = list(self.scored[start:stop])
+        rows = self._scored(start, stop)
         wanted = None if stop is None else stop - start
         if wanted is not None and len(rows) >= wanted:
             return rows
@@ -504,7 +530,22 @@ def portfolio_rows(
         qs = qs.filter(health__change_7d__gte=5)
     key = filters.health_sort.lstrip("-")
     if key in HEALTH_SORTS:
-        return HealthSortedRows(qs, HEALTH_SORTS[key], descending=filters.health_sort.startswith("-"))
+        owner_only = not (
+            filters.q
+            or filters.segment
+            or filters.tier
+            or filters.stage
+            or filters.renewal_within
+            or filters.grade
+            or filters.trend
+        )
+        owner_id = filters.owner_id if getattr(user, "sees_all_accounts", False) else user.pk
+        return HealthSortedRows(
+            qs,
+            HEALTH_SORTS[key],
+            descending=filters.health_sort.startswith("-"),
+            owner_id=owner_id if owner_only else None,
+        )
     if filters.q:
         return SearchRows(qs, filters.ordering)
     return qs.order_by(*filters.ordering)

@@ -279,16 +279,34 @@ class AccountHealth(models.Model):
     previous_grade = models.CharField(_("previous grade"), max_length=10, choices=Grade.choices, blank=True)
     recompute_requested_at = models.DateTimeField(_("recompute requested"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # The account's owner, copied here so one CSM's health sorts read the health indexes alone
+    # (INCLUDE below). PostgreSQL keeps it in step with accounts_account.owner_id by triggers
+    # (migration 0008): on every change of an account's owner, and on every insert here. Not
+    # kept on SQLite, where the portfolio does not use it.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.DO_NOTHING,  # the account's owner is PROTECTed: an owner is never deleted
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
 
     class Meta:
         verbose_name = _("current health")
         verbose_name_plural = _("current health")
         # The portfolio's health sorts (accounts.selectors.HealthSortedRows) read these in order,
-        # forwards or backwards, ending in the account id as the sort does.
+        # forwards or backwards, ending in the account id as the sort does. A CSM's walks the
+        # same index and keeps their own rows by the owner it carries (no visit to the rows).
         indexes = [
-            models.Index(fields=["score", "account"], name="health_score_idx"),
-            models.Index(fields=["grade_order", "score", "account"], name="health_grade_idx"),
-            models.Index(fields=["change_7d", "account"], name="health_change_idx"),
+            models.Index(fields=["score", "account"], include=["owner"], name="health_score_idx"),
+            models.Index(
+                fields=["grade_order", "score", "account"], include=["owner"], name="health_grade_idx"
+            ),
+            models.Index(fields=["change_7d", "account"], include=["owner"], name="health_change_idx"),
         ]
 
     def __str__(self) -> str:
