@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cs_app.plain_rows import plain_rows
+from cs_app.prepared import prepared
 
 from .models import Account, MrrMovement, Touchpoint, UsageEvent
 
@@ -76,16 +77,40 @@ class MonthMrr:
     change: Decimal
 
 
+def account_visible(*, user, pk: int) -> Account | None:
+    """The account if this user may see it (``Account.objects.visible_to``), else None: one
+    query, compiled once per process."""
+    if not getattr(user, "is_authenticated", False) or not user.has_app_access:
+        return None
+    rows = _account(pk=pk) if user.sees_all_accounts else _owned_account(pk=pk, owner_id=user.pk)
+    return rows[0] if rows else None
+
+
+@prepared
+def _account(pk: int) -> QuerySet[Account]:
+    return Account.objects.filter(pk=pk)
+
+
+@prepared
+def _owned_account(pk: int, owner_id: int) -> QuerySet[Account]:
+    return Account.objects.filter(pk=pk, owner_id=owner_id)
+
+
+@prepared
+def _movements_until(account_id: int, day: dt.date) -> QuerySet[MrrMovement]:
+    return (
+        MrrMovement.objects.filter(account_id=account_id, date__lte=day)
+        .order_by("date")
+        .values_list("date", "amount")
+    )
+
+
 def mrr_history_by_month(
     *, account: Account, months: int = 12, today: dt.date | None = None
 ) -> list[MonthMrr]:
     """The account's MRR at the end of each of the last ``months`` months, oldest first."""
     today = today or timezone.localdate()
-    movements = list(
-        MrrMovement.objects.filter(account=account, date__lte=today)
-        .order_by("date")
-        .values_list("date", "amount")
-    )
+    movements = _movements_until(account_id=account.pk, day=today)
     first = today.replace(day=1)
     starts = []
     for _i in range(months):
@@ -137,17 +162,28 @@ class UsageSummary:
 def usage_summary(*, account: Account, now: dt.datetime | None = None) -> UsageSummary:
     """Events and distinct active contacts over the last 30 days against the 30 before. One query."""
     now = now or timezone.now()
-    mid = now - dt.timedelta(days=30)
-    start = now - dt.timedelta(days=60)
+    rows = _usage_counts(
+        account_id=account.pk, start=now - dt.timedelta(days=60), mid=now - dt.timedelta(days=30), now=now
+    )
+    return UsageSummary(*(rows[0] if rows else (0, 0, 0, 0)))
+
+
+@prepared
+def _usage_counts(account_id: int, start: dt.datetime, mid: dt.datetime, now: dt.datetime) -> QuerySet:
     last = Q(occurred_at__gt=mid)
     prior = Q(occurred_at__lte=mid)
-    row = UsageEvent.objects.filter(account=account, occurred_at__gt=start, occurred_at__lte=now).aggregate(
-        events_last_30=Count("occurred_at", filter=last),
-        events_prior_30=Count("occurred_at", filter=prior),
-        active_users_last_30=Count("contact", filter=last, distinct=True),
-        active_users_prior_30=Count("contact", filter=prior, distinct=True),
+    return (
+        UsageEvent.objects.filter(account_id=account_id, occurred_at__gt=start, occurred_at__lte=now)
+        .values("account_id")
+        .annotate(
+            events_last_30=Count("occurred_at", filter=last),
+            events_prior_30=Count("occurred_at", filter=prior),
+            active_users_last_30=Count("contact", filter=last, distinct=True),
+            active_users_prior_30=Count("contact", filter=prior, distinct=True),
+        )
+        .order_by()
+        .values_list("events_last_30", "events_prior_30", "active_users_last_30", "active_users_prior_30")
     )
-    return UsageSummary(**row)
 
 
 # ---------------------------------------------------------------- timeline

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -39,8 +39,13 @@ def _visible_account(request: HttpRequest, pk: int, *, related: bool = True) -> 
     """The account if this user may see it; 404 otherwise (never reveal that it exists). With
     ``related=False``, without its owner and parent joined (the 360's side cards and timeline
     show neither)."""
+    if not related:
+        found = selectors.account_visible(user=request.user, pk=pk)
+        if found is None:
+            raise Http404
+        return found
     accounts = Account.objects.visible_to(request.user)
-    return get_object_or_404(accounts.select_related("owner", "parent") if related else accounts, pk=pk)
+    return get_object_or_404(accounts.select_related("owner", "parent"), pk=pk)
 
 
 def _apply_errors(form, exc: ValidationError) -> None:

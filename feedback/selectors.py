@@ -29,6 +29,7 @@ from django.db.models.functions import Coalesce, Concat, ExtractMonth, ExtractYe
 from django.utils import timezone
 
 from accounts.models import Account
+from cs_app.prepared import prepared
 
 from . import services_outbox as outbox
 from .models import (
@@ -657,24 +658,36 @@ class AccountFeedback:
         return bool(self.recent)
 
 
-def account_feedback(*, account: Account, recent: int = 5) -> AccountFeedback:
-    """The account's latest NPS, CSAT and CES answers and its most recent answers. Two queries."""
-    rows = list(
-        Response.objects.filter(account=account)
+RECENT_ANSWERS = 5  # on the account 360
+
+
+@prepared
+def _recent_answers(account_id: int) -> QuerySet[Response]:
+    return (
+        Response.objects.filter(account_id=account_id)
         .select_related("contact")
-        .order_by("-answered_at", "-id")[:recent]
+        .order_by("-answered_at", "-id")[:RECENT_ANSWERS]
     )
-    latest_ids = {}
-    for kind in METRIC_KINDS:
-        latest_ids[kind] = Subquery(
+
+
+@prepared
+def _latest_answer_ids(account_id: int) -> QuerySet[Account]:
+    latest = {
+        f"latest_{kind}": Subquery(
             Response.objects.filter(account=OuterRef("pk"), kind=kind)
             .order_by("-answered_at", "-id")
             .values("id")[:1]
         )
-    ids_row = Account.objects.filter(pk=account.pk).annotate(
-        **{f"latest_{k}": v for k, v in latest_ids.items()}
-    )
-    ids_row = ids_row.values(*[f"latest_{k}" for k in METRIC_KINDS]).first() or {}
+        for kind in METRIC_KINDS
+    }
+    return Account.objects.filter(pk=account_id).annotate(**latest).values(*latest)[:1]
+
+
+def account_feedback(*, account: Account) -> AccountFeedback:
+    """The account's latest NPS, CSAT and CES answers and its most recent answers. Two queries
+    (three when a latest answer is older than the recent ones)."""
+    rows = _recent_answers(account_id=account.pk)
+    ids_row = next(iter(_latest_answer_ids(account_id=account.pk)), {})
     by_id = {response.pk: response for response in rows}
     missing = [pk for pk in ids_row.values() if pk and pk not in by_id]
     if missing:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account
 from accounts.selectors import mrr_by_account_on
 from cs_app.plain_rows import plain_rows
+from cs_app.prepared import prepared
 from team.models import Role, User
 
 from .models import Alert, AlertStatus, Grade, HealthSnapshot, Playbook, Scorecard, Task, TaskStatus
@@ -273,28 +274,41 @@ def account_health(*, account: Account, today: dt.date | None = None, days: int 
     return view
 
 
-def account_alerts(*, account: Account, limit: int = 10) -> list[Alert]:
+ACCOUNT_LIST_LIMIT = 10  # alerts and tasks on the account 360
+
+
+def account_alerts(*, account: Account) -> list[Alert]:
     """Open and snoozed alerts of the account, newest first. One query, or none when the account's
     timeline has just been read (its first page brings them along)."""
     from .timeline import OPEN_ALERTS_ATTR
 
     if hasattr(account, OPEN_ALERTS_ATTR):
-        return getattr(account, OPEN_ALERTS_ATTR)[:limit]
-    return list(
-        Alert.objects.filter(account=account)
+        return getattr(account, OPEN_ALERTS_ATTR)[:ACCOUNT_LIST_LIMIT]
+    return _open_alerts(account_id=account.pk)
+
+
+@prepared
+def _open_alerts(account_id: int) -> QuerySet[Alert]:
+    return (
+        Alert.objects.filter(account_id=account_id)
         .exclude(status=AlertStatus.RESOLVED)
         .select_related("rule")
-        .order_by("-opened_at", "-pk")[:limit]
+        .order_by("-opened_at", "-pk")[:ACCOUNT_LIST_LIMIT]
     )
 
 
-def account_tasks(*, account: Account, limit: int = 10) -> list[Task]:
-    """Open tasks of the account, soonest due first. One query."""
-    return list(
-        Task.objects.filter(account=account, status=TaskStatus.OPEN)
+@prepared
+def _open_tasks(account_id: int) -> QuerySet[Task]:
+    return (
+        Task.objects.filter(account_id=account_id, status=TaskStatus.OPEN)
         .select_related("owner")
-        .order_by("due_date", "-priority", "pk")[:limit]
+        .order_by("due_date", "-priority", "pk")[:ACCOUNT_LIST_LIMIT]
     )
+
+
+def account_tasks(*, account: Account) -> list[Task]:
+    """The account's first open tasks, soonest due first. One query."""
+    return _open_tasks(account_id=account.pk)
 
 
 def active_playbooks() -> list[tuple[int, str]]:

@@ -10,6 +10,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from accounts.models import Account, Contact
+from cs_app.prepared import prepared
 
 from .models import (
     AdvocacyAsk,
@@ -36,8 +37,8 @@ class LoyaltyCard:
     tier_below_since: object
 
 
-def account_loyalty_card(*, account: Account) -> LoyaltyCard:
-    """Points balance, tier and pending redemptions of one account: one query."""
+@prepared
+def _loyalty_row(account_id: int) -> QuerySet[Account]:
     pending = (
         Redemption.objects.filter(account=OuterRef("pk"), status=RedemptionStatus.PENDING)
         .order_by()
@@ -45,12 +46,16 @@ def account_loyalty_card(*, account: Account) -> LoyaltyCard:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    row = (
-        Account.objects.filter(pk=account.pk)
+    return (
+        Account.objects.filter(pk=account_id)
         .annotate(pending_n=Coalesce(Subquery(pending, output_field=IntegerField()), Value(0)))
-        .values("points__balance", "points__lifetime", "points__tier_below_since", "pending_n", "tier")
-        .first()
-    ) or {}
+        .values("points__balance", "points__lifetime", "points__tier_below_since", "pending_n", "tier")[:1]
+    )
+
+
+def account_loyalty_card(*, account: Account) -> LoyaltyCard:
+    """Points balance, tier and pending redemptions of one account: one query."""
+    row = next(iter(_loyalty_row(account_id=account.pk)), {})
     tier = row.get("tier") or account.tier
     return LoyaltyCard(
         balance=row.get("points__balance") or 0,

@@ -32,6 +32,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Segment, Tier
+from cs_app.prepared import prepared
 from team.models import User
 
 from .models import (
@@ -183,17 +184,27 @@ _MILESTONE_COLUMNS = (
 )
 
 
+@prepared
+def _plan_rows(account_id: int) -> QuerySet[OnboardingPlan]:
+    columns = [*_PLAN_COLUMNS, *(f"milestones__{c}" for c in _MILESTONE_COLUMNS)]
+    columns += ["milestones__done_by__full_name", "milestones__done_by__email"]
+    return (
+        OnboardingPlan.objects.filter(account_id=account_id)
+        .order_by("milestones__position", "milestones__id")
+        .values_list(*columns)
+    )
+
+
+@prepared
+def _plan_criteria(plan_id: int) -> QuerySet[SuccessCriterion]:
+    return SuccessCriterion.objects.filter(plan_id=plan_id).order_by("created_at", "pk")
+
+
 def account_plan_rows(*, account: Account) -> tuple[OnboardingPlan | None, list[Milestone]]:
     """The account's plan and all its milestones (with who did them) in ONE query: a LEFT JOIN
     from the plan, so an empty plan still comes back. The account 360 shares it between the
     timeline source and the card (see ``account_onboarding_card``)."""
-    columns = [*_PLAN_COLUMNS, *(f"milestones__{c}" for c in _MILESTONE_COLUMNS)]
-    columns += ["milestones__done_by__full_name", "milestones__done_by__email"]
-    rows = list(
-        OnboardingPlan.objects.filter(account=account)
-        .order_by("milestones__position", "milestones__id")
-        .values_list(*columns)
-    )
+    rows = _plan_rows(account_id=account.pk)
     if not rows:
         return None, []
     width = len(_PLAN_COLUMNS)
@@ -259,7 +270,7 @@ def account_onboarding_card(*, account: Account, today: dt.date | None = None) -
     plan, milestones = stashed if stashed is not None else account_plan_rows(account=account)
     if plan is None:
         return None
-    criteria = list(SuccessCriterion.objects.filter(plan_id=plan.pk).order_by("created_at", "pk"))
+    criteria = _plan_criteria(plan_id=plan.pk)
     summary = summary_from_milestones(milestones, contract_start=account.contract_start, today=today)
     return AccountCard(plan=plan, summary=summary, criteria=criteria)
 
