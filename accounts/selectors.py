@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cs_app.plain_rows import plain_rows
-from cs_app.prepared import prepared
+from cs_app.prepared import PreparedQuery, prepared
 
-from .models import Account, MrrMovement, Touchpoint, UsageEvent
+from .models import Account, Contact, MrrMovement, Touchpoint, UsageEvent
 
 # ---------------------------------------------------------------- MRR
 
@@ -77,12 +77,16 @@ class MonthMrr:
     change: Decimal
 
 
-def account_visible(*, user, pk: int) -> Account | None:
+def account_visible(*, user, pk: int, page: bool = False) -> Account | None:
     """The account if this user may see it (``Account.objects.visible_to``), else None: one
-    query, compiled once per process."""
+    query, compiled once per process. ``page``: for the 360 page, with its owner and parent
+    joined and ``has_children`` (whether any account names it as parent)."""
     if not getattr(user, "is_authenticated", False) or not user.has_app_access:
         return None
-    rows = _account(pk=pk) if user.sees_all_accounts else _owned_account(pk=pk, owner_id=user.pk)
+    if user.sees_all_accounts:
+        rows = _account_page(pk=pk) if page else _account(pk=pk)
+    else:
+        rows = (_owned_account_page if page else _owned_account)(pk=pk, owner_id=user.pk)
     return rows[0] if rows else None
 
 
@@ -94,6 +98,31 @@ def _account(pk: int) -> QuerySet[Account]:
 @prepared
 def _owned_account(pk: int, owner_id: int) -> QuerySet[Account]:
     return Account.objects.filter(pk=pk, owner_id=owner_id)
+
+
+def _with_page_joins(accounts: QuerySet[Account]) -> QuerySet[Account]:
+    children = Account.objects.filter(parent=OuterRef("pk"))
+    return accounts.select_related("owner", "parent").annotate(has_children=Exists(children))
+
+
+@prepared
+def _account_page(pk: int) -> QuerySet[Account]:
+    return _with_page_joins(Account.objects.filter(pk=pk))
+
+
+@prepared
+def _owned_account_page(pk: int, owner_id: int) -> QuerySet[Account]:
+    return _with_page_joins(Account.objects.filter(pk=pk, owner_id=owner_id))
+
+
+def account_contacts(*, account: Account) -> list[Contact]:
+    """The account's contacts by role, then name. One query."""
+    return _contacts(account_id=account.pk)
+
+
+@prepared
+def _contacts(account_id: int) -> QuerySet[Contact]:
+    return Contact.objects.filter(account_id=account_id).order_by("role", "name")
 
 
 @prepared
@@ -253,14 +282,44 @@ def _before(cursor: Cursor | None, kind: str, time_field: str, key_field: str) -
     return earlier
 
 
-@timeline_source("touchpoint")
-def _touchpoints(account: Account, cursor: Cursor | None, limit: int) -> Iterable[TimelineEntry]:
-    rows = (
-        Touchpoint.objects.filter(account=account)
+TIMELINE_PAGE = 20  # entries on a page of the timeline; each source is asked for one more
+_first_pages: dict[Callable, PreparedQuery] = {}
+
+
+def timeline_rows(
+    build: Callable[[int, Cursor | None, int], QuerySet],
+    *,
+    account: Account,
+    cursor: Cursor | None,
+    limit: int,
+) -> list:
+    """A timeline source's rows: ``build(account_id, cursor, limit)``'s queryset. The first page
+    (the one every account 360 asks for) runs it as a query compiled once (``cs_app.prepared``)."""
+    if cursor is not None or limit != TIMELINE_PAGE + 1:
+        return list(build(account.pk, cursor, limit))
+    first = _first_pages.get(build)
+    if first is None:
+
+        def first_page(account_id: int) -> QuerySet:
+            return build(account_id, None, TIMELINE_PAGE + 1)
+
+        first_page.__qualname__ = f"{build.__qualname__} (first page)"
+        first = _first_pages.setdefault(build, prepared(first_page))
+    return first(account_id=account.pk)
+
+
+def _touchpoint_rows(account_id: int, cursor: Cursor | None, limit: int) -> QuerySet[Touchpoint]:
+    return (
+        Touchpoint.objects.filter(account_id=account_id)
         .filter(_before(cursor, "touchpoint", "occurred_at", "id"))
         .select_related("author", "contact")
         .order_by("-occurred_at", "-id")[:limit]
     )
+
+
+@timeline_source("touchpoint")
+def _touchpoints(account: Account, cursor: Cursor | None, limit: int) -> Iterable[TimelineEntry]:
+    rows = timeline_rows(_touchpoint_rows, account=account, cursor=cursor, limit=limit)
     for tp in rows:
         who = tp.contact.name if tp.contact else ""
         yield TimelineEntry(
@@ -290,14 +349,12 @@ def _usage_weeks(account: Account, cursor: Cursor | None, limit: int) -> Iterabl
     since = monday - dt.timedelta(weeks=limit + 2)  # a week's start: whole weeks only
 
     def newest_weeks(events, count: int) -> list[dict]:
-        return list(
-            events.annotate(week=TruncWeek("occurred_at"))
-            .values("week")
-            .annotate(events=Count("occurred_at"), users=Count("contact", distinct=True))
-            .order_by("-week")[:count]
-        )
+        return list(_weeks(events, count))
 
-    weeks = newest_weeks(qs.filter(occurred_at__gte=since), limit + 2)
+    if cursor is None and limit == TIMELINE_PAGE + 1:
+        weeks = _first_weeks(account_id=account.pk, since=since)
+    else:
+        weeks = newest_weeks(qs.filter(occurred_at__gte=since), limit + 2)
     if len(weeks) < limit + 2:
         weeks += newest_weeks(qs.filter(occurred_at__lt=since), limit + 2 - len(weeks))
     entries = []
@@ -338,13 +395,30 @@ def _usage_weeks(account: Account, cursor: Cursor | None, limit: int) -> Iterabl
     return entries[:limit]
 
 
+def _weeks(events: QuerySet[UsageEvent], count: int) -> QuerySet:
+    return (
+        events.annotate(week=TruncWeek("occurred_at"))
+        .values("week")
+        .annotate(events=Count("occurred_at"), users=Count("contact", distinct=True))
+        .order_by("-week")[:count]
+    )
+
+
+@prepared
+def _first_weeks(account_id: int, since: dt.datetime) -> QuerySet:
+    """The first page's usage weeks (the timeline asks for TIMELINE_PAGE + 1, plus 1 more)."""
+    return _weeks(UsageEvent.objects.filter(account_id=account_id, occurred_at__gte=since), TIMELINE_PAGE + 3)
+
+
 @dataclass(frozen=True)
 class TimelinePage:
     entries: list[TimelineEntry]
     next_cursor: str | None
 
 
-def account_timeline(*, account: Account, cursor: str | None = None, limit: int = 20) -> TimelinePage:
+def account_timeline(
+    *, account: Account, cursor: str | None = None, limit: int = TIMELINE_PAGE
+) -> TimelinePage:
     """Every source's entries for the account, merged newest first, one page at a time.
 
     Each source runs one or two queries per page, whatever the size of the history.

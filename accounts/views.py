@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -168,13 +167,10 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     loads, htmx fetches the timeline's first page (``account_timeline``) and the side cards
     (``account_side``: alerts and tasks, rewards, survey answers, onboarding, usage, MRR), both
     at once; without JavaScript the page links to them."""
-    account = get_object_or_404(
-        Account.objects.visible_to(request.user)
-        .select_related("owner", "parent")
-        .annotate(has_children=Exists(Account.objects.filter(parent=OuterRef("pk")))),
-        pk=pk,
-    )
-    contacts = list(account.contacts.order_by("role", "name"))
+    account = selectors.account_visible(user=request.user, pk=pk, page=True)
+    if account is None:
+        raise Http404
+    contacts = selectors.account_contacts(account=account)
     context = {
         "account": account,
         "contacts": contacts,

@@ -217,18 +217,21 @@ SNAPSHOT_FIELDS = (
 )
 
 
-def account_health(*, account: Account, today: dt.date | None = None, days: int = 90) -> HealthView:
-    """The account's latest score explained, its 90-day trend and what changed since last week.
-    One query (the snapshots with their scorecard versions)."""
-    today = today or timezone.localdate()
-    snapshots = list(
-        HealthSnapshot.objects.filter(
-            account=account, day__gt=today - dt.timedelta(days=days), day__lte=today
-        )
+@prepared
+def _snapshots_between(account_id: int, after: dt.date, until: dt.date) -> QuerySet[HealthSnapshot]:
+    return (
+        HealthSnapshot.objects.filter(account_id=account_id, day__gt=after, day__lte=until)
         .order_by("day")
         .select_related("card_version")
         .only(*SNAPSHOT_FIELDS)
     )
+
+
+def account_health(*, account: Account, today: dt.date | None = None, days: int = 90) -> HealthView:
+    """The account's latest score explained, its 90-day trend and what changed since last week.
+    One query (the snapshots with their scorecard versions)."""
+    today = today or timezone.localdate()
+    snapshots = _snapshots_between(account_id=account.pk, after=today - dt.timedelta(days=days), until=today)
     if not snapshots:
         return HealthView(snapshot=None)
     latest = snapshots[-1]

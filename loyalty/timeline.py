@@ -6,21 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Tier
-from accounts.selectors import Cursor, TimelineEntry, _before, timeline_source
+from accounts.selectors import Cursor, TimelineEntry, _before, timeline_rows, timeline_source
 
 from .models import TierChange
 
 
-@timeline_source("tier")
-def tier_changes(account: Account, cursor: Cursor | None, limit: int) -> Iterable[TimelineEntry]:
-    rows = TierChange.objects.filter(account_id=account.pk).filter(
+def _change_rows(account_id: int, cursor: Cursor | None, limit: int) -> QuerySet[TierChange]:
+    rows = TierChange.objects.filter(account_id=account_id).filter(
         _before(cursor, "tier", "changed_at", "id")
     )
+    return rows.order_by("-changed_at", "-id")[:limit]
+
+
+@timeline_source("tier")
+def tier_changes(account: Account, cursor: Cursor | None, limit: int) -> Iterable[TimelineEntry]:
     labels = dict(Tier.choices)
-    for change in rows.order_by("-changed_at", "-id")[:limit]:
+    for change in timeline_rows(_change_rows, account=account, cursor=cursor, limit=limit):
         yield TimelineEntry(
             kind="tier",
             occurred_at=change.changed_at,

@@ -58,7 +58,9 @@ def data():
     for account, amounts in ((a1, ["100.00", "50.00"]), (b1, ["70.00"])):
         for i, amount in enumerate(amounts):
             kind = "new" if i == 0 else "expansion"
-            MrrMovementFactory(account=account, kind=kind, amount=Decimal(amount), date=dt.date(2026, 1 + i, 1))
+            MrrMovementFactory(
+                account=account, kind=kind, amount=Decimal(amount), date=dt.date(2026, 1 + i, 1)
+            )
     return alice, bob, a1, a2, b1
 
 
