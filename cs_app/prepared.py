@@ -11,10 +11,12 @@ ORM: the same model instances (with their ``select_related`` objects), dicts or 
 query is logged and counted like any other.
 
 Rules for the builder: every value that can differ between calls must be one of its arguments
-(it is called once; a ``timezone.now()`` inside it would be frozen), and each argument must reach
+(it is called once: a ``timezone.now()`` inside it would be frozen), and each argument must reach
 the SQL as a parameter, unchanged (ids, dates, datetimes, exact strings; not ``icontains``, which
-wraps the value). The first call checks that each stand-in came out as a parameter. On databases
-other than PostgreSQL (SQLite in development) the builder simply runs every time.
+wraps the value). The first call checks that each stand-in came out as a parameter. The current
+time zone, which SQL such as ``TruncWeek`` names, is the one exception: each zone gets its own
+compiled query. On databases other than PostgreSQL (SQLite in development) the builder simply
+runs every time.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from django.db.models.query import (
     get_related_populators,
 )
 from django.db.models.sql.constants import MULTI
+from django.utils import timezone
 
 
 def _stand_in(kind: Any, n: int) -> Any:
@@ -71,7 +74,7 @@ class PreparedQuery:
         self.arguments = {
             name: parameter.annotation for name, parameter in inspect.signature(build).parameters.items()
         }
-        self._compiled: _Compiled | None = None
+        self._compiled: dict[str, _Compiled] = {}  # by the current time zone, which SQL may name
         self._lock = threading.Lock()
         functools.update_wrapper(self, build)
 
@@ -95,13 +98,15 @@ class PreparedQuery:
         return _Compiled(queryset.db, compiler, sql, tuple(params), slots, iterable)
 
     def __call__(self, **kwargs: Any) -> list:
-        compiled = self._compiled
+        zone = timezone.get_current_timezone_name()
+        compiled = self._compiled.get(zone)
         if compiled is None:
             queryset = self.build(**kwargs)
             if connections[queryset.db].vendor != "postgresql":
                 return list(queryset)  # SQLite and others: the ORM every time
             with self._lock:
-                compiled = self._compiled = self._compiled or self._compile()
+                compiled = self._compiled.get(zone) or self._compile()
+                self._compiled[zone] = compiled
         connection = connections[compiled.alias]
         if compiled.empty:
             return list(self.build(**kwargs))

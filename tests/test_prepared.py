@@ -122,3 +122,27 @@ def test_other_threads_use_their_own_connection(data, transactional_db):
     thread.start()
     thread.join()
     assert found == [2]
+
+
+@prepared
+def weeks(owner_id: int) -> QuerySet:
+    from django.db.models.functions import TruncDay
+
+    return (
+        Account.objects.filter(owner_id=owner_id)
+        .annotate(day=TruncDay("created_at"))
+        .values_list("name", "day")
+        .order_by("name")
+    )
+
+
+def test_each_time_zone_gets_its_own_query(data):
+    """SQL that names the current time zone (truncating to a day, a week) is compiled per zone."""
+    from django.utils import timezone
+
+    alice = data[0]
+    Account.objects.filter(owner=alice).update(created_at=dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC))
+    with timezone.override("UTC"):
+        assert {day.date() for _name, day in weeks(owner_id=alice.pk)} == {dt.date(2026, 3, 1)}
+    with timezone.override("America/New_York"):  # 2 a.m. UTC is still the day before there
+        assert {day.date() for _name, day in weeks(owner_id=alice.pk)} == {dt.date(2026, 2, 28)}
