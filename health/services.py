@@ -368,7 +368,7 @@ def _write(
             if connection.vendor == "postgresql":
                 # Today's snapshots were just written, so the planner's statistics say there are
                 # none and it would join 10,000 rows by 10,000 index lookups each: hash joins
-                # over the batch's id range instead, for this transaction's last statements.
+                # over the batch's id range instead, for these two statements.
                 cursor.execute("SET LOCAL enable_nestloop = off")
                 cursor.execute(CURRENT_UPDATE, params)
                 rows = cursor.fetchall()
@@ -377,6 +377,8 @@ def _write(
                         CURRENT_FROM_SNAPSHOTS.format(only_missing="AND h.account_id IS NULL"), params
                     )
                     rows += cursor.fetchall()
+                # back on, should this run inside a longer transaction (a debounced recompute)
+                cursor.execute("SET LOCAL enable_nestloop = on")
             else:
                 cursor.execute(CURRENT_FROM_SNAPSHOTS.format(only_missing=""), params)
                 rows = cursor.fetchall()

@@ -114,3 +114,22 @@ def test_batches_fetched_in_parallel_score_like_one_pass(touch_card):
     assert stored == {aid: result.score for aid, result in expected.items()}
     assert AccountHealth.objects.count() == 25
     assert report.alerts_opened == sum(1 for r in expected.values() if r.grade == "red")
+
+
+@requires_postgres
+def test_a_recompute_inside_a_transaction_leaves_the_planner_as_it_was(alice):
+    """The current-health write turns nested-loop joins off for its two statements only: a
+    recompute inside a longer transaction (a debounced one) must not change what follows."""
+    from django.db import connection, transaction
+
+    from accounts.models import Account
+
+    account = AccountFactory(owner=alice)
+    with transaction.atomic():
+        report = health_scores_recompute(
+            accounts=Account.objects.filter(pk=account.pk), evaluate_alerts=False
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_nestloop")
+            assert cursor.fetchone()[0] == "on"
+    assert report.accounts == 1 and AccountHealth.objects.filter(account=account).exists()
