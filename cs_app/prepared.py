@@ -65,6 +65,7 @@ class _Compiled:
     params: tuple
     slots: dict[str, list[int]]  # argument -> positions in params
     iterable: type
+    names: list[str]  # the keys of values() dicts, in the order of the columns
     empty: bool = False
 
 
@@ -84,18 +85,21 @@ class PreparedQuery:
         iterable = queryset._iterable_class
         if iterable not in (ModelIterable, ValuesIterable, ValuesListIterable, FlatValuesListIterable):
             raise ImproperlyConfigured(f"@prepared cannot read {iterable.__name__} querysets")
-        compiler = queryset.query.get_compiler(using=queryset.db)
+        query = queryset.query
+        compiler = query.get_compiler(using=queryset.db)
+        # as Django's ValuesIterable names the columns
+        names = list(query.selected or [*query.extra_select, *query.values_select, *query.annotation_select])
         try:
             sql, params = compiler.as_sql()
         except EmptyResultSet:
-            return _Compiled(queryset.db, compiler, "", (), {}, iterable, empty=True)
+            return _Compiled(queryset.db, compiler, "", (), {}, iterable, names, empty=True)
         slots = {name: [i for i, p in enumerate(params) if p == value] for name, value in stand_ins.items()}
         missing = [name for name, positions in slots.items() if not positions]
         if missing:
             raise ImproperlyConfigured(
                 f"{self.build.__qualname__}: {', '.join(missing)} did not reach the SQL as a parameter"
             )
-        return _Compiled(queryset.db, compiler, sql, tuple(params), slots, iterable)
+        return _Compiled(queryset.db, compiler, sql, tuple(params), slots, iterable, names)
 
     def __call__(self, **kwargs: Any) -> list:
         zone = timezone.get_current_timezone_name()
@@ -125,12 +129,7 @@ class PreparedQuery:
             return [tuple(row) for row in rows]
         if compiled.iterable is FlatValuesListIterable:
             return [row[0] for row in rows]
-        names = [
-            *compiler.query.extra_select,
-            *compiler.query.values_select,
-            *compiler.query.annotation_select,
-        ]
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        return [dict(zip(compiled.names, row, strict=True)) for row in rows]
 
 
 def _instances(compiler, rows, db: str):

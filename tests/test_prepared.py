@@ -43,6 +43,17 @@ def contact_counts(owner_id: int, since: dt.datetime) -> QuerySet:
 
 
 @prepared
+def counted_first(owner_id: int) -> QuerySet:
+    """values() with an annotation named before a field: the dict keys follow the order given."""
+    return (
+        Account.objects.filter(owner_id=owner_id)
+        .annotate(people=Count("contacts"))
+        .values("people", "name", "tier")
+        .order_by("name")
+    )
+
+
+@prepared
 def names(owner_id: int) -> QuerySet:
     return Account.objects.filter(owner_id=owner_id).order_by("name").values_list("name", flat=True)
 
@@ -86,6 +97,8 @@ def test_each_call_gives_what_the_orm_gives_for_its_own_arguments(data):
     ]
     assert contact_counts(owner_id=alice.pk, since=dt.datetime(2999, 1, 1, tzinfo=dt.UTC)) == []
     assert names(owner_id=bob.pk) == ["B1"]
+    assert counted_first(owner_id=alice.pk) == list(counted_first.build(owner_id=alice.pk))
+    assert counted_first(owner_id=alice.pk)[0] == {"people": 2, "name": "A1", "tier": a1.tier}
 
 
 def test_the_query_is_logged_and_counted(data):
