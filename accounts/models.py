@@ -46,14 +46,28 @@ class ChurnReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+NO_ACCOUNTS = -1  # visible_owner(): the user may see no account at all
+
+
+def visible_owner(user) -> int | None:
+    """Whose accounts a staff user may see: ``None`` for every account (managers and admins),
+    else an owner's id (a CSM's own), or ``NO_ACCOUNTS``. The one rule behind ``visible_to``."""
+    if not getattr(user, "is_authenticated", False) or not user.has_app_access:
+        return NO_ACCOUNTS
+    if user.sees_all_accounts:
+        return None
+    return user.pk
+
+
 class AccountQuerySet(models.QuerySet["Account"]):
     def visible_to(self, user) -> AccountQuerySet:
         """The accounts a staff user may see: their own, or all for managers and admins."""
-        if not getattr(user, "is_authenticated", False) or not user.has_app_access:
+        owner_id = visible_owner(user)
+        if owner_id == NO_ACCOUNTS:
             return self.none()
-        if user.sees_all_accounts:
+        if owner_id is None:
             return self
-        return self.filter(owner=user)
+        return self.filter(owner_id=owner_id)
 
 
 class Account(models.Model):

@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from cs_app.plain_rows import plain_rows
 from cs_app.prepared import PreparedQuery, prepared
 
-from .models import Account, Contact, MrrMovement, Touchpoint, UsageEvent
+from .models import NO_ACCOUNTS, Account, Contact, MrrMovement, Touchpoint, UsageEvent, visible_owner
 
 # ---------------------------------------------------------------- MRR
 
@@ -81,12 +81,13 @@ def account_visible(*, user, pk: int, page: bool = False) -> Account | None:
     """The account if this user may see it (``Account.objects.visible_to``), else None: one
     query, compiled once per process. ``page``: for the 360 page, with its owner and parent
     joined and ``has_children`` (whether any account names it as parent)."""
-    if not getattr(user, "is_authenticated", False) or not user.has_app_access:
+    owner_id = visible_owner(user)
+    if owner_id == NO_ACCOUNTS:
         return None
-    if user.sees_all_accounts:
+    if owner_id is None:
         rows = _account_page(pk=pk) if page else _account(pk=pk)
     else:
-        rows = (_owned_account_page if page else _owned_account)(pk=pk, owner_id=user.pk)
+        rows = (_owned_account_page if page else _owned_account)(pk=pk, owner_id=owner_id)
     return rows[0] if rows else None
 
 
@@ -649,7 +650,9 @@ def portfolio_rows(
             or filters.grade
             or filters.trend
         )
-        owner_id = filters.owner_id if getattr(user, "sees_all_accounts", False) else user.pk
+        owner_id = visible_owner(user)
+        if owner_id is None:  # sees every account: the owner filter, if any, narrows the walk
+            owner_id = filters.owner_id
         return HealthSortedRows(
             qs,
             HEALTH_SORTS[key],
