@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator, Sequence
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from django.db import connection, transaction
@@ -74,10 +76,27 @@ def replace_day_rows(
     if connection.vendor != "postgresql":
         upsert(model, columns, rows, unique=["account", "day"])
         return
+    json_at = {i for i, name in enumerate(columns) if name in json_columns}
+    # One formatter per column, chosen once: the JSON columns through the C encoder, the rest
+    # through _text, remembered for values every row shares (the day, the run's time).
+    formatters = [_json_text if i in json_at else _memo_text({}) for i in range(len(columns))]
+    lines = (
+        "\t".join([NULL if value is None else fmt(value) for fmt, value in zip(formatters, row, strict=True)])
+        for row in rows
+    )
+    replace_day_lines(model, columns, ids=[row[0] for row in rows], lines=lines, day=day)
+
+
+def replace_day_lines(
+    model: type[Model], columns: list[str], *, ids: list[int], lines: Iterable[str], day: dt.date
+) -> None:
+    """PostgreSQL: write rows given as lines of COPY's text format (``columns`` in order, the
+    account id first), replacing the day's rows of the same accounts (``ids``). Call inside a
+    transaction."""
+    if not ids:
+        return
     names = _columns(model, columns)
     table = model._meta.db_table
-    ids = [row[0] for row in rows]
-    json_at = {i for i, name in enumerate(columns) if name in json_columns}
     with connection.cursor() as cursor:
         # The nightly job finds no rows for the day yet: one index probe saves the delete's
         # lookups of every id.
@@ -95,21 +114,33 @@ def replace_day_rows(
             )
             cursor.execute(delete, [list(chunk), day])
         quoted = ", ".join(f'"{name}"' for name in names)
-        # One formatter per column, chosen once: the JSON columns through the C encoder, the
-        # rest through _text, remembered for values every row shares (the day, the run's time).
-        formatters = [_json_text if i in json_at else _memo_text({}) for i in range(len(columns))]
         with cursor.cursor.copy(f'COPY "{table}" ({quoted}) FROM STDIN') as copy:
-            for chunk in _chunks(rows, COPY_CHUNK):
-                lines = [
-                    "\t".join(
-                        [
-                            NULL if value is None else fmt(value)
-                            for fmt, value in zip(formatters, row, strict=True)
-                        ]
-                    )
-                    for row in chunk
-                ]
-                copy.write("\n".join(lines) + "\n")
+            for chunk in _chunks_of(lines, COPY_CHUNK):
+                copy.write("\n".join(chunk) + "\n")
+
+
+def _chunks_of(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def float_list_json(values: list[float | None]) -> str:
+    """A list of floats and nulls as JSON (a snapshot's raw values), as fast as Python can: the
+    list's own repr, whose floats are JSON's (a jsonb column stores it without the spaces). A
+    value that is not finite (no JSON for it) is written as null, as "no data"."""
+    text = repr(values).replace("None", "null")
+    if "inf" in text or "nan" in text:
+        return _json_text([v if v is None or math.isfinite(v) else None for v in values])
+    return text
+
+
+def copy_text(value: str, memo: dict[str, str]) -> str:
+    """A string value in COPY's text format, remembered (for columns of a few distinct values)."""
+    found = memo.get(value)
+    if found is None:
+        memo[value] = found = _text(value)
+    return found
 
 
 def upsert(model: type[Model], columns: list[str], rows: list[tuple], *, unique: list[str]) -> None:

@@ -123,7 +123,7 @@ class CardConfig:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class Result:
     """One account's score. ``raws`` are the measures' raw values in the order of
     ``scorer.keys`` (None: no data); ``measures`` explains them."""
@@ -186,19 +186,44 @@ class Scorer:
     def score_many(
         self, account_ids, signals: dict[str, dict[int, Any]], as_of: dt.datetime
     ) -> dict[int, Result]:
+        """``score_raws`` for many accounts, written out in one loop (the nightly job's hot spot):
+        the same arithmetic in the same order, so the same results to the last bit."""
         empty: dict[int, Any] = {}
         columns = [signals.get(key, empty) for key in self.keys]
         cap_columns = [(key, signals.get(key, empty)) for key in CAP_SIGNALS]
-        score_raws = self.score_raws
-        no_caps: dict[str, Any] = {}
+        specs = [(weight, zero_at, inverse_span) for _key, weight, zero_at, inverse_span in self.measures]
+        caps = self.caps
+        lowest_cap = caps[0].cap if caps else 0  # sorted: no cap applies to a score at or below it
+        green_from, yellow_from = self.card.green_from, self.card.yellow_from
+        floor = math.floor
         results = {}
         for aid in account_ids:
             raws = [column.get(aid) for column in columns]
+            weighted, total_weight = 0.0, 0
             for i, raw in enumerate(raws):
-                if raw is not None and raw.__class__ is not float:
-                    raws[i] = _number(raw)
-            caps = {key: column.get(aid) for key, column in cap_columns} if self.caps else no_caps
-            results[aid] = score_raws(raws, caps, as_of)
+                if raw is None:
+                    continue
+                if raw.__class__ is not float:
+                    raws[i] = raw = _number(raw)
+                    if raw is None:
+                        continue
+                weight, zero_at, inverse_span = specs[i]
+                t = (raw - zero_at) * inverse_span
+                weighted += weight * (0.0 if t <= 0 else 100.0 if t >= 1 else 100.0 * t)
+                total_weight += weight
+            if not total_weight:
+                results[aid] = Result(None, None, "", "", raws, self)
+                continue
+            score = uncapped = floor(weighted / total_weight + 0.5 + 1e-9)
+            capped_by = ""
+            if caps and score > lowest_cap:
+                values = {key: column.get(aid) for key, column in cap_columns}
+                for cap in caps:
+                    if cap.cap < score and cap_applies(cap, values, as_of):
+                        score, capped_by = cap.cap, cap.condition
+                        break
+            grade = "green" if score >= green_from else "yellow" if score >= yellow_from else "red"
+            results[aid] = Result(score, uncapped, grade, capped_by, raws, self)
         return results
 
     def _total(self, raws: list[float | None]) -> tuple[float, int]:

@@ -7,18 +7,21 @@ import datetime as dt
 import gc
 import logging
 import math
+import threading
 import time
-from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -27,7 +30,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account
 from team.models import User
 
-from . import bulk, selectors
+from . import bulk, scoring, selectors
 from .models import (
     EVENT_KINDS,
     GRADE_ORDER,
@@ -52,6 +55,7 @@ from .scoring import CardConfig
 log = logging.getLogger(__name__)
 
 BATCH = bulk.BATCH
+T = TypeVar("T")
 USAGE_UP_MIN_EVENTS = 20  # "usage up" needs this many events the 30 days before: not noise
 RECOMPUTE_DELAY = 30  # seconds: a burst of new data for an account is scored once
 RECOMPUTE_CLAIM_TIMEOUT = dt.timedelta(minutes=10)  # a claim older than this is stale (lost task)
@@ -75,8 +79,11 @@ SNAPSHOT_COLUMNS = [
     "raw",
     "computed_at",
 ]
-RANGE_SIZE = 10_000  # accounts per batch: the next batches' queries run while this one is written
-FETCH_WORKERS = 2  # batches fetched ahead, each in its own connection
+RANGE_SIZE = 10_000  # accounts per batch
+# Batches processed at once (PostgreSQL, outside a transaction), each whole (its queries, scores
+# and writes) in a thread and connection of its own: while one thread runs Python, the others'
+# database work goes on. Three keep two cores busy.
+BATCH_WORKERS = 3
 
 
 @dataclass
@@ -86,6 +93,8 @@ class RecomputeReport:
     scored: int = 0
     alerts_opened: int = 0
     tasks_created: int = 0
+    batches: int = 0
+    workers: int = 1  # batches processed at once, each in its own thread and connection
     timings: dict[str, float] = field(default_factory=dict)
 
     def add(self, name: str, seconds: float) -> None:
@@ -100,8 +109,12 @@ class _Previous:
 
 @dataclass
 class _Batch:
+    """One batch of accounts, processed: its raw values and scores, what the alert rules need from
+    its writes, and how long each part took."""
+
     computed: selectors.Computed
-    seconds: float
+    previous: dict[int, _Previous] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def scorecard_versions_record(*, cards: selectors.Cards) -> selectors.Cards:
@@ -133,45 +146,91 @@ def _id_ranges(accounts: QuerySet[Account] | None, size: int) -> list[tuple[int,
     return [(edges[i], edges[i + 1] - 1) for i in range(parts)]
 
 
-def _fetch(
+def _batch_process(
     *,
     day: dt.date,
     now: dt.datetime,
     accounts: QuerySet[Account] | None,
-    cards,
+    cards: selectors.Cards,
     id_range: tuple[int, int],
-    replay: bool = False,
+    replay: bool,
 ) -> _Batch:
-    """Everything one batch needs from the database: the raw values of its accounts."""
+    """One batch, whole: its raw values from the database, its scores, its snapshots and
+    current-health rows written (one transaction)."""
+    timings: dict[str, float] = {}
     started = time.perf_counter()
     computed = selectors.scores_compute(
         day=day, as_of=now, accounts=accounts, cards=cards, id_range=id_range, score=False, replay=replay
     )
-    return _Batch(computed=computed, seconds=time.perf_counter() - started)
+    timings["fetch"] = time.perf_counter() - started
+    started = time.perf_counter()
+    computed.score()
+    timings["score"] = time.perf_counter() - started
+    started = time.perf_counter()
+    previous = _write(computed.results, day=day, now=now, timings=timings)
+    timings["write"] = time.perf_counter() - started
+    return _Batch(computed=computed, previous=previous, timings=timings)
+
+
+# The run's settings on each of its PostgreSQL connections:
+# - JIT off: it compiles each batch's grouped queries anew (a fifth of a second each, more than it
+#   saves on queries of this size);
+# - random reads priced as what they are here, reads of pages in memory: priced for spinning
+#   disks (the default, 4), the planner reads all of onboarding's milestones for every batch
+#   rather than look up the batch's plans' (3 times the work, and growing with the table).
+RUN_SETTINGS = {"jit": "off", "random_page_cost": "1.1"}
+
+
+def _run_settings(cursor) -> None:
+    for name, value in RUN_SETTINGS.items():
+        cursor.execute(f"SET {name} = {value}")
 
 
 @contextmanager
-def _without_jit():
-    """PostgreSQL's JIT compiles each batch's grouped queries anew (a fifth of a second each, more
-    than it saves on queries of this size): off for the run, on this connection."""
+def _with_run_settings():
+    """RUN_SETTINGS on this connection for the run, then back as they were."""
     if connection.vendor != "postgresql":
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("SET jit = off")
+        _run_settings(cursor)
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("RESET jit")
+            for name in RUN_SETTINGS:
+                cursor.execute(f"RESET {name}")
 
 
-def _fetch_in_thread(**kwargs) -> _Batch:
-    try:
-        with _without_jit():
-            return _fetch(**kwargs)
-    finally:
-        connections.close_all()  # this thread's connection only
+class _ThreadConnections:
+    """The worker threads' connections, one per thread, kept from batch to batch (a new PostgreSQL
+    backend per batch costs 40 ms of its CPU: loading the catalogs, planning anew) and closed when
+    the run ends."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._opened: dict[int, BaseDatabaseWrapper] = {}
+
+    def run(self, function: Callable[..., T], /, **kwargs) -> T:
+        wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's own
+        with self._lock:
+            first = threading.get_ident() not in self._opened
+            self._opened[threading.get_ident()] = wrapper
+        if first:
+            with wrapper.cursor() as cursor:
+                _run_settings(cursor)  # for this connection's life (it is closed at the run's end)
+        return function(**kwargs)
+
+    def close(self) -> None:
+        """Close them all, from the run's thread (after the workers have stopped)."""
+        with self._lock:
+            opened, self._opened = list(self._opened.values()), {}
+        for wrapper in opened:
+            wrapper.inc_thread_sharing()
+            try:
+                wrapper.close()
+            finally:
+                wrapper.dec_thread_sharing()
 
 
 def health_scores_recompute(
@@ -199,7 +258,7 @@ def health_scores_recompute(
     paused = gc.isenabled()
     gc.disable()
     try:
-        with _without_jit():
+        with _with_run_settings():
             return _recompute(
                 accounts=accounts,
                 now=now,
@@ -233,33 +292,23 @@ def _recompute(
     parallel = can_overlap if parallel is None else (parallel and can_overlap)
     merged: selectors.Computed | None = None
     previous: dict[int, _Previous] = {}
-    fetch = partial(_fetch, day=day, now=now, accounts=accounts, cards=cards, replay=replay)
-    workers = FETCH_WORKERS if parallel else 0
-    with ThreadPoolExecutor(max_workers=workers) if parallel else nullcontext() as pool:
-        ahead: deque = deque()  # batches being fetched in the background, in order
-
-        def fetch_ahead(index: int) -> None:
-            if index < len(ranges):
-                ahead.append(pool.submit(_fetch_in_thread, day=day, now=now, accounts=accounts, cards=cards,
-                                         id_range=ranges[index], replay=replay))  # fmt: skip
-
-        for index in range(workers):
-            fetch_ahead(index)
-        for index, id_range in enumerate(ranges):
-            waited = time.perf_counter()
-            batch = ahead.popleft().result() if parallel else fetch(id_range=id_range)
-            report.add("fetch (waited)" if parallel else "fetch", time.perf_counter() - waited)
-            if parallel:
-                fetch_ahead(index + workers)
-                report.add("fetch (in the background)", batch.seconds)
-            started = time.perf_counter()
-            batch.computed.score()
-            report.add("score", time.perf_counter() - started)
-            started = time.perf_counter()
-            timings: dict[str, float] = {}
-            previous.update(_write(batch, day=day, now=now, timings=timings))
-            report.add("write", time.perf_counter() - started)
-            for name, seconds in timings.items():
+    process = partial(_batch_process, day=day, now=now, accounts=accounts, cards=cards, replay=replay)
+    threads = _ThreadConnections()
+    with ExitStack() as stack:
+        stack.callback(threads.close)  # last: after the pool's threads have finished
+        report.batches = len(ranges)
+        if parallel:
+            report.workers = min(BATCH_WORKERS, len(ranges))
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=report.workers))
+            futures = [pool.submit(threads.run, process, id_range=id_range) for id_range in ranges]
+            # should a batch fail, the ones not started yet are not (the pool waits for the others)
+            stack.callback(lambda: [future.cancel() for future in futures])
+            batches: Iterator[_Batch] = (future.result() for future in futures)
+        else:
+            batches = (process(id_range=id_range) for id_range in ranges)
+        for batch in batches:  # in order, each once it is written
+            previous.update(batch.previous)
+            for name, seconds in batch.timings.items():
                 report.add(name, seconds)
             if merged is None:
                 merged = batch.computed
@@ -327,13 +376,9 @@ RETURNING h.account_id, h.previous_grade, h.change_7d
 """  # noqa: S608 (built from constants)
 
 
-def _write(
-    batch: _Batch, *, day: dt.date, now: dt.datetime, timings: dict[str, float]
-) -> dict[int, _Previous]:
-    """Store one batch in one transaction: its snapshots (replacing today's) and, from them, the
-    current-health rows. Returns each account's previous grade and score 7 days ago, for the rules."""
-    results = batch.computed.results
-    snapshots = [
+def _snapshot_rows(results: dict[int, scoring.Result], *, day: dt.date, now: dt.datetime) -> list[tuple]:
+    """The batch's snapshots, as tuples in SNAPSHOT_COLUMNS order."""
+    return [
         (
             account_id,
             day,
@@ -347,7 +392,36 @@ def _write(
         )
         for account_id, result in results.items()
     ]
-    if not snapshots:
+
+
+def _snapshot_lines(results: dict[int, scoring.Result], *, day: dt.date, now: dt.datetime) -> Iterator[str]:
+    """The same as lines of COPY's text format, made for this table's columns (what ``bulk``'s
+    general formatter does column by column, in one formatting per row: twice as fast)."""
+    day_text, now_text = bulk.copy_text(day.isoformat(), {}), bulk.copy_text(now.isoformat(), {})
+    strings: dict[str, str] = {}
+    raw_json = bulk.float_list_json
+    null = bulk.NULL
+    for account_id, result in results.items():
+        score, uncapped = result.score, result.uncapped_score
+        yield "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s" % (  # noqa: UP031 (the fastest here)
+            account_id,
+            day_text,
+            result.scorer.card.version_id,
+            null if score is None else score,
+            null if uncapped is None else uncapped,
+            bulk.copy_text(result.capped_by, strings),
+            bulk.copy_text(result.grade, strings),
+            raw_json(result.raws),
+            now_text,
+        )
+
+
+def _write(
+    results: dict[int, scoring.Result], *, day: dt.date, now: dt.datetime, timings: dict[str, float]
+) -> dict[int, _Previous]:
+    """Store one batch in one transaction: its snapshots (replacing today's) and, from them, the
+    current-health rows. Returns each account's previous grade and score 7 days ago, for the rules."""
+    if not results:
         return {}
     lo, hi = min(results), max(results)
     params = {
@@ -361,7 +435,14 @@ def _write(
     previous: dict[int, _Previous] = {}
     with transaction.atomic():
         started = time.perf_counter()
-        bulk.replace_day_rows(HealthSnapshot, SNAPSHOT_COLUMNS, snapshots, day=day, json_columns={"raw"})
+        if connection.vendor == "postgresql":
+            lines = _snapshot_lines(results, day=day, now=now)
+            bulk.replace_day_lines(HealthSnapshot, SNAPSHOT_COLUMNS, ids=list(results), lines=lines, day=day)
+        else:
+            bulk.replace_day_rows(
+                HealthSnapshot, SNAPSHOT_COLUMNS, _snapshot_rows(results, day=day, now=now), day=day,
+                json_columns={"raw"},
+            )  # fmt: skip
         timings["write snapshots"] = time.perf_counter() - started
         started = time.perf_counter()
         with connection.cursor() as cursor:
@@ -372,7 +453,7 @@ def _write(
                 cursor.execute("SET LOCAL enable_nestloop = off")
                 cursor.execute(CURRENT_UPDATE, params)
                 rows = cursor.fetchall()
-                if len(rows) < len(snapshots):  # new accounts (or rows newer than the snapshot)
+                if len(rows) < len(results):  # new accounts (or rows newer than the snapshot)
                     cursor.execute(
                         CURRENT_FROM_SNAPSHOTS.format(only_missing="AND h.account_id IS NULL"), params
                     )

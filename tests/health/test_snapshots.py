@@ -97,23 +97,73 @@ def test_recompute_is_set_based(alice, touch_card, django_assert_max_num_queries
     assert HealthSnapshot.objects.count() == 43 and AccountHealth.objects.count() == 43
 
 
+def _backends() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
-def test_batches_fetched_in_parallel_score_like_one_pass(touch_card):
-    """On PostgreSQL outside a transaction, the next batch's queries run in a second connection
-    while a batch is written: the result is the same as scoring everything in one pass."""
+def test_batches_processed_in_parallel_score_like_one_pass(touch_card):
+    """On PostgreSQL outside a transaction, batches are processed three at a time, each in a thread
+    and connection of its own: the result is the same as scoring everything in one pass, and the
+    threads' connections are closed at the end, the run's settings gone from the caller's."""
+    from django.db import connection
+
     owner = UserFactory()
     accounts = [AccountFactory(owner=owner) for _ in range(25)]
     for i, account in enumerate(accounts):
         set_score(account, (i * 37) % 101)
+    before = _backends()
     report = health_scores_recompute(batch_size=6)
     assert report.accounts == report.scored == 25
-    assert "fetch (in the background)" in report.timings
+    assert (report.batches, report.workers) == (5, 3)
     expected = scores_compute(day=timezone.localdate(), as_of=timezone.now()).results
     stored = dict(HealthSnapshot.objects.values_list("account_id", "score"))
     assert stored == {aid: result.score for aid, result in expected.items()}
     assert AccountHealth.objects.count() == 25
     assert report.alerts_opened == sum(1 for r in expected.values() if r.grade == "red")
+    assert _backends() == before
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        jit = cursor.fetchone()[0]
+        cursor.execute("SHOW random_page_cost")
+        assert (jit, cursor.fetchone()[0]) == ("on", "4")
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_batch_fails_the_run_and_leaves_no_connection(touch_card, monkeypatch):
+    """A batch that fails fails the run (with its error), having written nothing; every batch
+    written is whole (its own transaction); the batches not started by then are not; the threads'
+    connections are closed."""
+    from accounts.models import Account
+    from health import services
+
+    owner = UserFactory()
+    for i in range(25):
+        set_score(AccountFactory(owner=owner), i * 4)
+    ranges = services._id_ranges(None, 6)
+    real = services._write
+
+    def write(results, **kwargs):
+        if min(results) >= ranges[1][0] and max(results) <= ranges[1][1]:
+            raise RuntimeError("disk full")
+        return real(results, **kwargs)
+
+    monkeypatch.setattr(services, "_write", write)
+    before = _backends()
+    with pytest.raises(RuntimeError, match="disk full"):
+        health_scores_recompute(batch_size=6)
+    written = set(HealthSnapshot.objects.values_list("account_id", flat=True))
+    assert set(AccountHealth.objects.values_list("account_id", flat=True)) == written
+    for index, (lo, hi) in enumerate(ranges):
+        batch = set(Account.objects.filter(pk__gte=lo, pk__lte=hi).values_list("pk", flat=True))
+        assert written & batch in ((set(),) if index == 1 else (set(), batch))  # whole or not at all
+    assert _backends() == before
 
 
 @requires_postgres
