@@ -60,6 +60,8 @@ def mrr_by_account_on(
         .annotate(total=Sum("amount"))
         .values_list("account_id", "total")
     )
+    if connection.vendor == "postgresql":  # numeric sums: exact cents already (and never "-0.00")
+        return dict(plain_rows(rows))
     return {account_id: _cents(total) for account_id, total in plain_rows(rows)}
 
 

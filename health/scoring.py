@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,21 +141,44 @@ class Result:
         return self.scorer.explain(self.raws)
 
 
-def cap_applies(cap: CapConfig, signals: dict[str, Any], as_of: dt.datetime) -> bool:
+def cap_test(
+    cap: CapConfig, columns: Mapping[str, Mapping[int, Any]], as_of: dt.datetime
+) -> Callable[[int], bool]:
+    """Whether ``cap``'s condition holds for an account, as a test of its id, over the signals'
+    columns ({signal key: {account id: value}}): the conditions decided once, not per account."""
+    empty: dict[int, Any] = {}
     if cap.condition == "detractor_recent":
-        when = signals.get("detractor_at")
-        return when is not None and when >= as_of - dt.timedelta(days=cap.window_days)
+        detractor_at = columns.get("detractor_at", empty)
+        since = as_of - dt.timedelta(days=cap.window_days)
+
+        def detractor_recent(aid: int) -> bool:
+            when = detractor_at.get(aid)
+            return when is not None and when >= since
+
+        return detractor_recent
     if cap.condition == "champion_missing":
-        return bool(signals.get("champion_missing"))
+        champion_missing = columns.get("champion_missing", empty)
+        return lambda aid: bool(champion_missing.get(aid))
     if cap.condition == "usage_collapse":
-        change, before = signals.get("usage_trend"), signals.get("usage_prior_30")
-        return (
-            change is not None
-            and before is not None
-            and before >= USAGE_COLLAPSE_MIN_EVENTS
-            and change <= -(cap.threshold or 0)
-        )
-    return False
+        trend, prior = columns.get("usage_trend", empty), columns.get("usage_prior_30", empty)
+        limit = -(cap.threshold or 0)
+
+        def usage_collapse(aid: int) -> bool:
+            change, before = trend.get(aid), prior.get(aid)
+            return (
+                change is not None
+                and before is not None
+                and before >= USAGE_COLLAPSE_MIN_EVENTS
+                and change <= limit
+            )
+
+        return usage_collapse
+    return lambda aid: False
+
+
+def cap_applies(cap: CapConfig, signals: dict[str, Any], as_of: dt.datetime) -> bool:
+    """Whether ``cap``'s condition holds for one account, given its signals ({key: value})."""
+    return cap_test(cap, {key: {0: value} for key, value in signals.items()}, as_of)(0)
 
 
 def _number(raw: Any) -> float | None:
@@ -190,7 +213,7 @@ class Scorer:
         the same arithmetic in the same order, so the same results to the last bit."""
         empty: dict[int, Any] = {}
         columns = [signals.get(key, empty) for key in self.keys]
-        cap_columns = [(key, signals.get(key, empty)) for key in CAP_SIGNALS]
+        cap_tests = [(cap.cap, cap.condition, cap_test(cap, signals, as_of)) for cap in self.caps]
         specs = [(weight, zero_at, inverse_span) for _key, weight, zero_at, inverse_span in self.measures]
         caps = self.caps
         lowest_cap = caps[0].cap if caps else 0  # sorted: no cap applies to a score at or below it
@@ -217,10 +240,9 @@ class Scorer:
             score = uncapped = floor(weighted / total_weight + 0.5 + 1e-9)
             capped_by = ""
             if caps and score > lowest_cap:
-                values = {key: column.get(aid) for key, column in cap_columns}
-                for cap in caps:
-                    if cap.cap < score and cap_applies(cap, values, as_of):
-                        score, capped_by = cap.cap, cap.condition
+                for cap, condition, applies in cap_tests:
+                    if cap < score and applies(aid):
+                        score, capped_by = cap, condition
                         break
             grade = "green" if score >= green_from else "yellow" if score >= yellow_from else "red"
             results[aid] = Result(score, uncapped, grade, capped_by, raws, self)

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account
+from cs_app.plain_rows import plain_rows
 from team.models import User
 
 from . import bulk, scoring, selectors
@@ -101,8 +102,7 @@ class RecomputeReport:
         self.timings[name] = round(self.timings.get(name, 0.0) + seconds, 3)
 
 
-@dataclass(frozen=True)
-class _Previous:
+class _Previous(NamedTuple):
     grade: str
     score_7d: int | None
 
@@ -468,7 +468,7 @@ def _write(
                     continue
                 score = results[account_id].score
                 score_7d = None if change_7d is None or score is None else score - change_7d
-                previous[account_id] = _Previous(grade=previous_grade or "", score_7d=score_7d)
+                previous[account_id] = _Previous(previous_grade or "", score_7d)
         timings["write current"] = time.perf_counter() - started
     return previous
 
@@ -544,9 +544,13 @@ def _rule_hits(
     hits: dict[int, tuple[str, float | None, dt.datetime | None]] = {}
     signals = computed.signals
     n = rule.threshold or 0
-    labels = dict(Grade.choices)
+    labels = {value: str(label) for value, label in Grade.choices}  # translated once, not per hit
     if rule.kind == RuleKind.GRADE_DROP:
         limit = GRADE_ORDER[rule.grade or Grade.RED]
+        fell, now_is = (
+            _("Health fell from %(before)s to %(after)s (score %(score)s)."),
+            _("Health is %(after)s (score %(score)s)."),
+        )
         for aid, result in computed.results.items():
             if not result.grade or GRADE_ORDER[result.grade] > limit:
                 continue
@@ -555,20 +559,19 @@ def _rule_hits(
             if before_grade and GRADE_ORDER[before_grade] <= limit:
                 continue
             text = (
-                _("Health fell from %(before)s to %(after)s (score %(score)s).")
-                % {"before": labels[before_grade], "after": labels[result.grade], "score": result.score}
+                fell % {"before": labels[before_grade], "after": labels[result.grade], "score": result.score}
                 if before_grade
-                else _("Health is %(after)s (score %(score)s).")
-                % {"after": labels[result.grade], "score": result.score}
+                else now_is % {"after": labels[result.grade], "score": result.score}
             )
             hits[aid] = (text, result.score, None)
     elif rule.kind == RuleKind.SCORE_DROP:
+        dropped = _("Score dropped from %(before)s to %(after)s in 7 days.")
         for aid, result in computed.results.items():
             before = previous.get(aid)
             if result.score is None or before is None or before.score_7d is None:
                 continue
             if before.score_7d - result.score >= n:
-                text = _("Score dropped from %(before)s to %(after)s in 7 days.") % {
+                text = dropped % {
                     "before": before.score_7d,
                     "after": result.score,
                 }
@@ -576,48 +579,42 @@ def _rule_hits(
     elif rule.kind in (RuleKind.USAGE_DROP, RuleKind.USAGE_UP):
         key = "usage_wow" if rule.kind == RuleKind.USAGE_DROP else "usage_trend"
         prior = signals.get("usage_prior_30", {})
+        fell_wow = _("Usage %(change)s%% on the week before.")
+        rose = _("Usage %(change)s%% over the last 30 days against the 30 before.")
         for aid, change in signals.get(key, {}).items():
             if aid not in computed.results:
                 continue
             if rule.kind == RuleKind.USAGE_DROP and change <= -n:
-                hits[aid] = (
-                    _("Usage %(change)s%% on the week before.") % {"change": _fmt(change)},
-                    change,
-                    None,
-                )
+                hits[aid] = (fell_wow % {"change": _fmt(change)}, change, None)
             elif rule.kind == RuleKind.USAGE_UP and change >= n and prior.get(aid, 0) >= USAGE_UP_MIN_EVENTS:
-                text = _("Usage %(change)s%% over the last 30 days against the 30 before.") % {
-                    "change": _fmt(change)
-                }
-                hits[aid] = (text, change, None)
+                hits[aid] = (rose % {"change": _fmt(change)}, change, None)
     elif rule.kind in (RuleKind.DETRACTOR, RuleKind.PROMOTER):
         key = "detractor_at" if rule.kind == RuleKind.DETRACTOR else "promoter_at"
         since = now - dt.timedelta(days=n)
+        answer = (
+            _("Detractor answer on %(day)s.")
+            if rule.kind == RuleKind.DETRACTOR
+            else _("Promoter answer on %(day)s.")
+        )
         for aid, when in signals.get(key, {}).items():
             if aid in computed.results and when is not None and when >= since:
-                text = (
-                    _("Detractor answer on %(day)s.")
-                    if rule.kind == RuleKind.DETRACTOR
-                    else _("Promoter answer on %(day)s.")
-                ) % {"day": timezone.localdate(when).isoformat()}
-                hits[aid] = (text, None, when)
+                hits[aid] = (answer % {"day": timezone.localdate(when).isoformat()}, None, when)
     elif rule.kind == RuleKind.RENEWAL_RISK:
+        renews = _("Renews in %(days)s days and health is %(grade)s.")
         for aid, days in signals.get("renewal_days", {}).items():
             result = computed.results.get(aid)
             if result and result.grade in (Grade.YELLOW, Grade.RED) and days <= n:
-                text = _("Renews in %(days)s days and health is %(grade)s.") % {
-                    "days": days,
-                    "grade": labels[result.grade],
-                }
-                hits[aid] = (text, days, None)
+                hits[aid] = (renews % {"days": days, "grade": labels[result.grade]}, days, None)
     elif rule.kind == RuleKind.ONBOARDING_OVERDUE:
+        late = _("%(n)s onboarding milestone(s) overdue.")
         for aid, overdue in signals.get("onboarding_overdue", {}).items():
             if aid in computed.results and overdue:
-                hits[aid] = (_("%(n)s onboarding milestone(s) overdue.") % {"n": overdue}, overdue, None)
+                hits[aid] = (late % {"n": overdue}, overdue, None)
     elif rule.kind == RuleKind.NO_TOUCH:
+        untouched = _("No touchpoint for %(days)s days.")
         for aid, days in signals.get("days_since_touch", {}).items():
             if aid in computed.results and days >= n:
-                hits[aid] = (_("No touchpoint for %(days)s days.") % {"days": int(days)}, days, None)
+                hits[aid] = (untouched % {"days": int(days)}, days, None)
     return hits
 
 
@@ -643,18 +640,22 @@ def alerts_evaluate(
     hits_by_rule = {rule.pk: _rule_hits(rule, computed, previous, now) for rule in rules}
     if not any(hits_by_rule.values()):
         return 0, 0
-    state_qs = Alert.objects.filter(rule__in=[r.pk for r in rules])
+    state_qs = Alert.objects.filter(rule__in=[pk for pk, hits in hits_by_rule.items() if hits])
     if accounts is not None:
         state_qs = state_qs.filter(account__in=accounts.values("pk"))
-    state = {
-        (row["account_id"], row["rule_id"]): row
-        for row in state_qs.order_by()
+    state_qs = (
+        state_qs.order_by()
         .values("account_id", "rule_id")
         .annotate(
             open=Count("pk", filter=~Q(status=AlertStatus.RESOLVED)),
             last_opened=Max("opened_at"),
             last_resolved=Max("resolved_at"),
         )
+        .values_list("account_id", "rule_id", "open", "last_opened", "last_resolved")
+    )
+    state = {
+        (account_id, rule_id): {"open": n_open, "last_opened": opened, "last_resolved": resolved}
+        for account_id, rule_id, n_open, opened, resolved in plain_rows(state_qs)
     }
     new_alerts: list[Alert] = []
     for rule in rules:
