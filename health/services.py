@@ -133,14 +133,19 @@ def scorecard_versions_record(*, cards: selectors.Cards) -> selectors.Cards:
     )
 
 
-def _id_ranges(accounts: QuerySet[Account] | None, size: int) -> list[tuple[int, int]]:
-    """Split the accounts to score into batches of about ``size`` by id. One query."""
+def _id_ranges(accounts: QuerySet[Account] | None, size: int, *, multiple: int = 1) -> list[tuple[int, int]]:
+    """Split the accounts to score into batches of about ``size`` by id, their number (when more
+    than one) rounded up to a ``multiple``: batches processed that many at a time then end
+    together, not one alone at the end. One query."""
     scope = (Account.objects.all() if accounts is None else accounts).filter(churned_at__isnull=True)
     bounds = scope.aggregate(lo=Min("pk"), hi=Max("pk"), n=Count("pk"))
     if not bounds["n"]:
         return []
     lo, hi = bounds["lo"], bounds["hi"]
-    parts = max(1, min(math.ceil(bounds["n"] / size), hi - lo + 1))
+    parts = math.ceil(bounds["n"] / size)
+    if parts > 1:
+        parts = math.ceil(parts / multiple) * multiple
+    parts = max(1, min(parts, hi - lo + 1))
     step = (hi - lo + 1) / parts
     edges = [lo + round(i * step) for i in range(parts)] + [hi + 1]
     return [(edges[i], edges[i + 1] - 1) for i in range(parts)]
@@ -286,9 +291,12 @@ def _recompute(
     report = RecomputeReport(day=day)
     started = time.perf_counter()
     cards = scorecard_versions_record(cards=selectors.scorecards_load())
-    ranges = _id_ranges(accounts, batch_size)
+    threads_possible = connection.vendor == "postgresql" and not connection.in_atomic_block
+    ranges = _id_ranges(
+        accounts, batch_size, multiple=BATCH_WORKERS if threads_possible and parallel is not False else 1
+    )
     report.add("plan", time.perf_counter() - started)
-    can_overlap = connection.vendor == "postgresql" and not connection.in_atomic_block and len(ranges) > 1
+    can_overlap = threads_possible and len(ranges) > 1
     parallel = can_overlap if parallel is None else (parallel and can_overlap)
     merged: selectors.Computed | None = None
     previous: dict[int, _Previous] = {}
@@ -433,9 +441,16 @@ def _write(
         "hi": hi,
     }
     previous: dict[int, _Previous] = {}
+    own_transaction = not connection.in_atomic_block
     with transaction.atomic():
         started = time.perf_counter()
         if connection.vendor == "postgresql":
+            if own_transaction:
+                # What a batch writes is derived data, which the next run writes again: its commit
+                # need not wait for the disk (a crash could lose the last fraction of a second of
+                # batches, never leave one half-written; a later ordinary commit flushes them).
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
             lines = _snapshot_lines(results, day=day, now=now)
             bulk.replace_day_lines(HealthSnapshot, SNAPSHOT_COLUMNS, ids=list(results), lines=lines, day=day)
         else:

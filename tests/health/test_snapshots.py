@@ -120,7 +120,7 @@ def test_batches_processed_in_parallel_score_like_one_pass(touch_card):
     before = _backends()
     report = health_scores_recompute(batch_size=6)
     assert report.accounts == report.scored == 25
-    assert (report.batches, report.workers) == (5, 3)
+    assert (report.batches, report.workers) == (6, 3)  # 25 accounts by 6: 5 batches, made a multiple of 3
     expected = scores_compute(day=timezone.localdate(), as_of=timezone.now()).results
     stored = dict(HealthSnapshot.objects.values_list("account_id", "score"))
     assert stored == {aid: result.score for aid, result in expected.items()}
@@ -146,7 +146,7 @@ def test_a_failing_batch_fails_the_run_and_leaves_no_connection(touch_card, monk
     owner = UserFactory()
     for i in range(25):
         set_score(AccountFactory(owner=owner), i * 4)
-    ranges = services._id_ranges(None, 6)
+    ranges = services._id_ranges(None, 6, multiple=services.BATCH_WORKERS)
     real = services._write
 
     def write(results, **kwargs):
@@ -182,4 +182,24 @@ def test_a_recompute_inside_a_transaction_leaves_the_planner_as_it_was(alice):
         with connection.cursor() as cursor:
             cursor.execute("SHOW enable_nestloop")
             assert cursor.fetchone()[0] == "on"
+            cursor.execute("SHOW synchronous_commit")  # the caller's commit still waits for the disk
+            assert cursor.fetchone()[0] == "on"
     assert report.accounts == 1 and AccountHealth.objects.filter(account=account).exists()
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_in_its_own_transaction_commits_without_waiting_for_the_disk(touch_card):
+    """Snapshots and current rows are derived data: a batch written in its own transaction commits
+    asynchronously (SET LOCAL: that transaction only), and the connection is as it was after."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    set_score(AccountFactory(owner=UserFactory()), 50)
+    with CaptureQueriesContext(connection) as queries:
+        health_scores_recompute(parallel=False, evaluate_alerts=False)
+    assert any(q["sql"] == "SET LOCAL synchronous_commit = off" for q in queries.captured_queries)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+    assert HealthSnapshot.objects.count() == 1
