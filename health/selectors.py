@@ -87,14 +87,6 @@ class Computed:
             if enabled:
                 gc.enable()
 
-    def merge(self, other: Computed) -> None:
-        """Add another batch's accounts (the alert rules run once over the whole run)."""
-        self.ctx.account_rows.update(other.ctx.account_rows)
-        for key, values in other.signals.items():
-            self.signals.setdefault(key, {}).update(values)
-        self.results.update(other.results)
-        self.card_ids.update(other.card_ids)
-
 
 def scores_compute(
     *,

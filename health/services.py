@@ -109,11 +109,12 @@ class _Previous(NamedTuple):
 
 @dataclass
 class _Batch:
-    """One batch of accounts, processed: its raw values and scores, what the alert rules need from
-    its writes, and how long each part took."""
+    """One batch of accounts, processed: what the run reports of it, and how long each part took."""
 
-    computed: selectors.Computed
-    previous: dict[int, _Previous] = field(default_factory=dict)
+    accounts: int
+    scored: int
+    alerts_opened: int = 0
+    tasks_created: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -159,9 +160,10 @@ def _batch_process(
     cards: selectors.Cards,
     id_range: tuple[int, int],
     replay: bool,
+    evaluate_alerts: bool,
 ) -> _Batch:
     """One batch, whole: its raw values from the database, its scores, its snapshots and
-    current-health rows written (one transaction)."""
+    current-health rows written (one transaction), then the alert rules over its accounts."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     computed = selectors.scores_compute(
@@ -174,7 +176,18 @@ def _batch_process(
     started = time.perf_counter()
     previous = _write(computed.results, day=day, now=now, timings=timings)
     timings["write"] = time.perf_counter() - started
-    return _Batch(computed=computed, previous=previous, timings=timings)
+    batch = _Batch(
+        accounts=len(computed.ctx.account_rows),
+        scored=sum(1 for result in computed.results.values() if result.score is not None),
+        timings=timings,
+    )
+    if evaluate_alerts and computed.results:
+        started = time.perf_counter()
+        batch.alerts_opened, batch.tasks_created = alerts_evaluate(
+            computed=computed, previous=previous, now=now, accounts=accounts, id_range=id_range, wake=False
+        )
+        timings["alerts"] = time.perf_counter() - started
+    return batch
 
 
 # The run's settings on each of its PostgreSQL connections:
@@ -253,10 +266,10 @@ def health_scores_recompute(
     (as the backtest does): how a fresh install fills in the last weeks' history.
 
     Set-based, in batches of accounts by id: each batch's raw values come from a handful of
-    grouped queries, the scores are computed in Python, and the snapshots (one per account and
-    day; recomputing replaces) and the current-health rows are written in bulk (COPY on
-    PostgreSQL). On PostgreSQL, outside a transaction, the next batch's queries run in a second
-    connection while this batch is scored and written. Then the alert rules run over the results.
+    grouped queries, the scores are computed in Python, the snapshots (one per account and day;
+    recomputing replaces) and the current-health rows are written in bulk (COPY on PostgreSQL),
+    then the alert rules run over the batch's accounts. On PostgreSQL, outside a transaction,
+    BATCH_WORKERS batches are processed at a time, each in a thread and connection of its own.
     """
     # The run makes millions of small objects and frees none of them in cycles: pausing the
     # garbage collector saves tracing them all, again and again (a third of the time).
@@ -298,9 +311,19 @@ def _recompute(
     report.add("plan", time.perf_counter() - started)
     can_overlap = threads_possible and len(ranges) > 1
     parallel = can_overlap if parallel is None else (parallel and can_overlap)
-    merged: selectors.Computed | None = None
-    previous: dict[int, _Previous] = {}
-    process = partial(_batch_process, day=day, now=now, accounts=accounts, cards=cards, replay=replay)
+    process = partial(
+        _batch_process,
+        day=day,
+        now=now,
+        accounts=accounts,
+        cards=cards,
+        replay=replay,
+        evaluate_alerts=evaluate_alerts,
+    )
+    if evaluate_alerts:  # before the rules run over each batch
+        started = time.perf_counter()
+        alerts_wake(now=now, accounts=accounts)
+        report.add("alerts", time.perf_counter() - started)
     threads = _ThreadConnections()
     with ExitStack() as stack:
         stack.callback(threads.close)  # last: after the pool's threads have finished
@@ -314,23 +337,13 @@ def _recompute(
             batches: Iterator[_Batch] = (future.result() for future in futures)
         else:
             batches = (process(id_range=id_range) for id_range in ranges)
-        for batch in batches:  # in order, each once it is written
-            previous.update(batch.previous)
+        for batch in batches:  # in order, each once it is done
+            report.accounts += batch.accounts
+            report.scored += batch.scored
+            report.alerts_opened += batch.alerts_opened
+            report.tasks_created += batch.tasks_created
             for name, seconds in batch.timings.items():
                 report.add(name, seconds)
-            if merged is None:
-                merged = batch.computed
-            else:
-                merged.merge(batch.computed)
-    if merged is None:
-        return report
-    report.accounts = len(merged.ctx.account_rows)
-    report.scored = sum(1 for r in merged.results.values() if r.score is not None)
-    if evaluate_alerts:
-        started = time.perf_counter()
-        opened, tasks = alerts_evaluate(computed=merged, previous=previous, now=now, accounts=accounts)
-        report.alerts_opened, report.tasks_created = opened, tasks
-        report.add("alerts", time.perf_counter() - started)
     return report
 
 
@@ -633,21 +646,31 @@ def _rule_hits(
     return hits
 
 
+def alerts_wake(*, now: dt.datetime, accounts: QuerySet[Account] | None = None) -> int:
+    """Snoozed alerts whose date has come are open again (of ``accounts``, default all). One query."""
+    woken = Alert.objects.filter(status=AlertStatus.SNOOZED, snoozed_until__lte=timezone.localdate(now))
+    if accounts is not None:
+        woken = woken.filter(account__in=accounts.values("pk"))
+    return woken.update(status=AlertStatus.OPEN, snoozed_until=None)
+
+
 def alerts_evaluate(
     *,
     computed: selectors.Computed,
     previous: dict[int, _Previous],
     now: dt.datetime,
     accounts: QuerySet[Account] | None = None,
+    id_range: tuple[int, int] | None = None,
+    wake: bool = True,
 ) -> tuple[int, int]:
-    """Run the active rules over freshly computed scores: wake snoozed alerts whose date has come,
-    open an alert per account and rule whose condition holds (never a second open one: the
-    database forbids it), and apply the rule's playbook. Returns (alerts opened, tasks created)."""
+    """Run the active rules over freshly computed scores: wake snoozed alerts whose date has come
+    (unless ``wake`` is False: the caller did), open an alert per account and rule whose condition
+    holds (never a second open one: the database forbids it), and apply the rule's playbook.
+    ``id_range``: the scores are those of one batch of accounts, by id. Returns (alerts opened,
+    tasks created)."""
     today = timezone.localdate(now)
-    woken = Alert.objects.filter(status=AlertStatus.SNOOZED, snoozed_until__lte=today)
-    if accounts is not None:
-        woken = woken.filter(account__in=accounts.values("pk"))
-    woken.update(status=AlertStatus.OPEN, snoozed_until=None)
+    if wake:
+        alerts_wake(now=now, accounts=accounts)
 
     rules = list(AlertRule.objects.filter(is_active=True).select_related("playbook"))
     if not rules:
@@ -658,6 +681,8 @@ def alerts_evaluate(
     state_qs = Alert.objects.filter(rule__in=[pk for pk, hits in hits_by_rule.items() if hits])
     if accounts is not None:
         state_qs = state_qs.filter(account__in=accounts.values("pk"))
+    if id_range is not None:
+        state_qs = state_qs.filter(account_id__gte=id_range[0], account_id__lte=id_range[1])
     state_qs = (
         state_qs.order_by()
         .values("account_id", "rule_id")
