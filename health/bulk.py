@@ -125,11 +125,20 @@ def _chunks_of(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def float_list_json(values: list[float | None]) -> str:
-    """A list of floats and nulls as JSON (a snapshot's raw values), as fast as Python can: the
-    list's own repr, whose floats are JSON's (a jsonb column stores it without the spaces). A
-    value that is not finite (no JSON for it) is written as null, as "no data"."""
-    text = repr(values).replace("None", "null")
+class FloatTexts(dict):
+    """A number (or None) -> its JSON text, each worked out once: a batch's raw values repeat
+    (100,000 accounts' snapshots hold some 12,000 distinct numbers among 530,000)."""
+
+    def __missing__(self, value: float | None) -> str:
+        text = self[value] = "null" if value is None else repr(value)
+        return text
+
+
+def float_list_json(values: list[float | None], texts: FloatTexts) -> str:
+    """A list of floats and nulls as JSON (a snapshot's raw values), as fast as Python can: each
+    float's repr is JSON's, and ``texts`` remembers them. A value that is not finite (no JSON for
+    it) is written as null, as "no data"."""
+    text = "[" + ",".join(map(texts.__getitem__, values)) + "]"
     if "inf" in text or "nan" in text:
         return _json_text([v if v is None or math.isfinite(v) else None for v in values])
     return text

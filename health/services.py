@@ -420,7 +420,7 @@ def _snapshot_lines(results: dict[int, scoring.Result], *, day: dt.date, now: dt
     general formatter does column by column, in one formatting per row: twice as fast)."""
     day_text, now_text = bulk.copy_text(day.isoformat(), {}), bulk.copy_text(now.isoformat(), {})
     strings: dict[str, str] = {}
-    raw_json = bulk.float_list_json
+    raw_json, numbers = bulk.float_list_json, bulk.FloatTexts()
     null = bulk.NULL
     for account_id, result in results.items():
         score, uncapped = result.score, result.uncapped_score
@@ -432,7 +432,7 @@ def _snapshot_lines(results: dict[int, scoring.Result], *, day: dt.date, now: dt
             null if uncapped is None else uncapped,
             bulk.copy_text(result.capped_by, strings),
             bulk.copy_text(result.grade, strings),
-            raw_json(result.raws),
+            raw_json(result.raws, numbers),
             now_text,
         )
 
