@@ -31,6 +31,8 @@ def test_alert_applies_its_rules_playbook_for_the_owning_csm(alice, touch_card):
     assert alert.rule.name == "Health turned red"
     assert all(t.alert == alert and t.playbook.name == "Save an at-risk account" for t in tasks)
     assert tasks[0].notes == "Open the account and read 'Why this score'."
+    assert all(t.status == "open" and t.created_at and t.snoozed_until is None for t in tasks)
+    assert [t.pk for t in tasks] == sorted(t.pk for t in tasks)  # made in the playbook's step order
 
 
 def test_rule_without_playbook_or_with_inactive_playbook_creates_no_tasks(alice, touch_card):
