@@ -203,3 +203,14 @@ def test_a_batch_in_its_own_transaction_commits_without_waiting_for_the_disk(tou
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
     assert HealthSnapshot.objects.count() == 1
+
+
+@requires_postgres
+def test_current_health_pages_keep_room_for_tonights_rows(db):
+    """health 0009: pages half full, so a row whose indexed values do not change is rewritten in
+    place (no new index entries), as about half are every night."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'health_accounthealth'")
+        assert cursor.fetchone()[0] == ["fillfactor=50"]
