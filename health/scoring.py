@@ -14,6 +14,7 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from .registry import CAPS, USAGE_COLLAPSE_MIN_EVENTS
@@ -220,8 +221,12 @@ class Scorer:
         green_from, yellow_from = self.card.green_from, self.card.yellow_from
         floor = math.floor
         results = {}
-        for aid in account_ids:
-            raws = [column.get(aid) for column in columns]
+        account_ids = list(account_ids)
+        # each measure's values for all the accounts at once (a C loop each), then row by row
+        values_by_measure = [list(map(column.get, account_ids)) for column in columns]
+        rows = zip(*values_by_measure, strict=True) if values_by_measure else repeat((), len(account_ids))
+        for aid, row in zip(account_ids, rows, strict=True):
+            raws = list(row)
             weighted, total_weight = 0.0, 0
             for i, raw in enumerate(raws):
                 if raw is None:
