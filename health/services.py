@@ -719,7 +719,7 @@ def alerts_evaluate(
     for batch in _chunks(new_alerts, BATCH):
         try:
             with transaction.atomic():
-                created = Alert.objects.bulk_create(batch)
+                created = bulk.insert(Alert, batch)
                 tasks += _playbook_tasks_for_alerts(created, owners=owners, today=today)
                 _alerts_raised_emit(created)
                 opened += len(created)
