@@ -163,10 +163,7 @@ def insert(model: type[Model], objects: list[Model]) -> list[Model]:
     columns = ", ".join(f'"{f.column}"' for f in fields)
     arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
     names = ", ".join(f"c{i}" for i in range(len(fields)))
-    params = [
-        [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objects]
-        for f in fields
-    ]
+    params = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objects] for f in fields]
     sql = (
         f'INSERT INTO "{meta.db_table}" ({columns}) SELECT {names} FROM unnest({arrays}) '  # noqa: S608
         f'WITH ORDINALITY AS rows({names}, n) ORDER BY n RETURNING "{meta.pk.column}"'
