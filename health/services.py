@@ -206,7 +206,7 @@ def _run_settings(cursor) -> None:
 
 @contextmanager
 def _with_run_settings():
-    """RUN_SETTINGS on this connection for the run, then back as they were."""
+    """RUN_SETTINGS on this connection for the run, then back to the server's own."""
     if connection.vendor != "postgresql":
         yield
         return

@@ -6,9 +6,12 @@ active contacts in the last 30 days), fetched into this process. The recompute i
 every source's grouped queries, the scoring in Python, the snapshot and current-health upserts and
 the alert rules. It then runs again on the first 10,000 accounts to show how time grows with size.
 
-It writes today's snapshots, like the nightly job, and before each timed run puts the day back to
-how the nightly job finds it: no snapshots for today yet, history 7 and 30 days back, tables
-vacuumed (not timed). Run it on a scratch database, e.g.::
+Each timed run is a night of its own, the one after the last (the clock moved on a day; no new
+events came in): before it (not timed) the night is made to look as the nightly job finds it, with
+no snapshots for it yet, history 7 and 30 days back, yesterday's current-health rows and the
+tables vacuumed. The runs write snapshots and open alerts and tasks as the nightly job does; at
+the end the snapshots after today are deleted and today's scores written again. Run it on a
+scratch database, e.g.::
 
     createdb -h 127.0.0.1 -U postgres cs_health
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cs_health ./manage.py migrate
