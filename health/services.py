@@ -85,6 +85,7 @@ RANGE_SIZE = 10_000  # accounts per batch
 # and writes) in a thread and connection of its own: while one thread runs Python, the others'
 # database work goes on. Three keep two cores busy.
 BATCH_WORKERS = 3
+MIN_BATCH = 2_000  # fewer accounts than this per batch are scored in one batch
 
 
 @dataclass
@@ -135,16 +136,16 @@ def scorecard_versions_record(*, cards: selectors.Cards) -> selectors.Cards:
 
 
 def _id_ranges(accounts: QuerySet[Account] | None, size: int, *, multiple: int = 1) -> list[tuple[int, int]]:
-    """Split the accounts to score into batches of about ``size`` by id, their number (when more
-    than one) rounded up to a ``multiple``: batches processed that many at a time then end
-    together, not one alone at the end. One query."""
+    """Split the accounts to score into batches of about ``size`` by id, their number rounded up
+    to a ``multiple`` (batches processed that many at a time then end together, not one alone at
+    the end) unless the accounts fit in one batch and are too few to share out. One query."""
     scope = (Account.objects.all() if accounts is None else accounts).filter(churned_at__isnull=True)
     bounds = scope.aggregate(lo=Min("pk"), hi=Max("pk"), n=Count("pk"))
     if not bounds["n"]:
         return []
     lo, hi = bounds["lo"], bounds["hi"]
     parts = math.ceil(bounds["n"] / size)
-    if parts > 1:
+    if parts > 1 or bounds["n"] >= multiple * MIN_BATCH:  # (fewer accounts: one batch, no threads)
         parts = math.ceil(parts / multiple) * multiple
     parts = max(1, min(parts, hi - lo + 1))
     step = (hi - lo + 1) / parts

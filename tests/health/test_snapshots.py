@@ -7,6 +7,7 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
+from accounts.models import Account
 from health.models import AccountHealth, HealthSnapshot
 from health.selectors import scores_compute
 from health.services import health_scores_recompute
@@ -214,3 +215,16 @@ def test_current_health_pages_keep_room_for_tonights_rows(db):
     with connection.cursor() as cursor:
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'health_accounthealth'")
         assert cursor.fetchone()[0] == ["fillfactor=50"]
+
+
+def test_batches_come_in_multiples_of_the_workers_unless_too_few_accounts(db, monkeypatch):
+    from health import services
+
+    for _ in range(25):
+        AccountFactory()
+    assert len(services._id_ranges(None, 10_000, multiple=3)) == 1  # 25 accounts: one batch
+    assert len(services._id_ranges(None, 6, multiple=3)) == 6  # 5 batches of 6, made 6
+    assert len(services._id_ranges(None, 6)) == 5
+    monkeypatch.setattr(services, "MIN_BATCH", 8)  # 25 accounts >= 3 x 8: shared out
+    ranges = services._id_ranges(None, 10_000, multiple=3)
+    assert len(ranges) == 3 and ranges[0][0] == min(a.pk for a in Account.objects.all())
