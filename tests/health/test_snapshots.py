@@ -127,7 +127,7 @@ def test_batches_processed_in_parallel_score_like_one_pass(touch_card):
     assert stored == {aid: result.score for aid, result in expected.items()}
     assert AccountHealth.objects.count() == 25
     assert report.alerts_opened == sum(1 for r in expected.values() if r.grade == "red")
-    assert _backends() == before
+    assert _backends() <= before  # the run's own connections are closed
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         jit = cursor.fetchone()[0]
@@ -164,7 +164,7 @@ def test_a_failing_batch_fails_the_run_and_leaves_no_connection(touch_card, monk
     for index, (lo, hi) in enumerate(ranges):
         batch = set(Account.objects.filter(pk__gte=lo, pk__lte=hi).values_list("pk", flat=True))
         assert written & batch in ((set(),) if index == 1 else (set(), batch))  # whole or not at all
-    assert _backends() == before
+    assert _backends() <= before  # the run's own connections are closed
 
 
 @requires_postgres
