@@ -1,8 +1,9 @@
 """Bulk writes for the nightly recompute: COPY on PostgreSQL, batched INSERT ... ON CONFLICT elsewhere.
 
 100,000 snapshots a night go in with COPY, straight into the table (today's rows of those
-accounts are deleted first in the same transaction, so recomputing replaces them); the
-current-health rows go through a temporary table and one INSERT ... ON CONFLICT DO UPDATE.
+accounts are deleted first in the same transaction, so recomputing replaces them), from lines
+the caller formats (``replace_day_lines``); elsewhere through the ORM (``replace_day_rows``).
+New alerts go in with one INSERT from arrays (``insert``).
 """
 
 from __future__ import annotations
@@ -10,40 +11,26 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Model
 
 BATCH = 2000  # rows per statement on the ORM path
 COPY_CHUNK = 2000  # rows per write to the COPY stream
 
 
-def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 NULL = "\\N"
 # A flat list of numbers (or nulls) as JSON, a snapshot's raw values: floats as repr, in C.
 _json_text = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def _memo_text(memo: dict) -> Callable[[Any], str]:
-    def text(value: Any) -> str:
-        kind = type(value)
-        if kind is int or kind is float:
-            return repr(value)
-        if kind is str or kind is dt.date or kind is dt.datetime:  # equal values, equal text
-            found = memo.get(value)
-            if found is None:
-                memo[value] = found = _text(value)
-            return found
-        return _text(value)
-
-    return text
 
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -66,25 +53,16 @@ def _columns(model: type[Model], columns: list[str]) -> list[str]:
     return [model._meta.get_field(name).column for name in columns]
 
 
-def replace_day_rows(
-    model: type[Model], columns: list[str], rows: list[tuple], *, day: dt.date, json_columns=frozenset()
-) -> None:
-    """Write rows keyed by (account_id, day), replacing the day's rows of the same accounts.
-    Call inside a transaction."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        upsert(model, columns, rows, unique=["account", "day"])
-        return
-    json_at = {i for i, name in enumerate(columns) if name in json_columns}
-    # One formatter per column, chosen once: the JSON columns through the C encoder, the rest
-    # through _text, remembered for values every row shares (the day, the run's time).
-    formatters = [_json_text if i in json_at else _memo_text({}) for i in range(len(columns))]
-    lines = (
-        "\t".join([NULL if value is None else fmt(value) for fmt, value in zip(formatters, row, strict=True)])
-        for row in rows
-    )
-    replace_day_lines(model, columns, ids=[row[0] for row in rows], lines=lines, day=day)
+def replace_day_rows(model: type[Model], columns: list[str], rows: list[tuple]) -> None:
+    """Elsewhere than PostgreSQL: write rows keyed by (account, day) (tuples in ``columns`` order,
+    attribute names), replacing those already there for the same account and day: batched INSERT
+    ... ON CONFLICT through the ORM. Call inside a transaction."""
+    meta = model._meta
+    unique = ["account", "day"]
+    update = [meta.get_field(name).name for name in columns if meta.get_field(name).name not in unique]
+    objects = [model(**dict(zip(columns, row, strict=True))) for row in rows]
+    for batch in _chunks(objects, BATCH):
+        model.objects.bulk_create(batch, update_conflicts=True, unique_fields=unique, update_fields=update)
 
 
 def replace_day_lines(
@@ -115,14 +93,8 @@ def replace_day_lines(
             cursor.execute(delete, [list(chunk), day])
         quoted = ", ".join(f'"{name}"' for name in names)
         with cursor.cursor.copy(f'COPY "{table}" ({quoted}) FROM STDIN') as copy:
-            for chunk in _chunks_of(lines, COPY_CHUNK):
+            for chunk in _chunks(lines, COPY_CHUNK):
                 copy.write("\n".join(chunk) + "\n")
-
-
-def _chunks_of(items: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 class FloatTexts(dict):
@@ -176,39 +148,3 @@ def insert(model: type[Model], objects: list[Model]) -> list[Model]:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objects
-
-
-def upsert(model: type[Model], columns: list[str], rows: list[tuple], *, unique: list[str]) -> None:
-    """Insert rows (tuples in ``columns`` order, attribute names), replacing those that clash on
-    ``unique``. PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO UPDATE.
-    Elsewhere: batched INSERT ... ON CONFLICT through the ORM."""
-    if not rows:
-        return
-    meta = model._meta
-    unique_columns = [meta.get_field(name).column for name in unique]
-    if connection.vendor != "postgresql":
-        objects = [model(**dict(zip(columns, row, strict=True))) for row in rows]
-        update = [meta.get_field(c).name for c in columns if meta.get_field(c).column not in unique_columns]
-        for batch in _chunks(objects, BATCH):
-            with transaction.atomic():
-                model.objects.bulk_create(
-                    batch, update_conflicts=True, unique_fields=unique, update_fields=update
-                )
-        return
-    names = _columns(model, columns)
-    quoted = ", ".join(f'"{name}"' for name in names)
-    temp = f"tmp_upsert_{meta.db_table}"
-    assignments = ", ".join(f'"{n}" = EXCLUDED."{n}"' for n in names if n not in unique_columns)
-    conflict = ", ".join(f'"{n}"' for n in unique_columns)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f'CREATE TEMPORARY TABLE "{temp}" AS SELECT {quoted} FROM "{meta.db_table}" WITH NO DATA'  # noqa: S608
-        )
-        with cursor.cursor.copy(f'COPY "{temp}" ({quoted}) FROM STDIN') as copy:
-            for chunk in _chunks(rows, COPY_CHUNK):
-                copy.write("".join("\t".join(_text(v) for v in row) + "\n" for row in chunk))
-        cursor.execute(
-            f'INSERT INTO "{meta.db_table}" ({quoted}) SELECT {quoted} FROM "{temp}" '  # noqa: S608
-            f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
-        )
-        cursor.execute(f'DROP TABLE "{temp}"')

@@ -468,10 +468,7 @@ def _write(
             lines = _snapshot_lines(results, day=day, now=now)
             bulk.replace_day_lines(HealthSnapshot, SNAPSHOT_COLUMNS, ids=list(results), lines=lines, day=day)
         else:
-            bulk.replace_day_rows(
-                HealthSnapshot, SNAPSHOT_COLUMNS, _snapshot_rows(results, day=day, now=now), day=day,
-                json_columns={"raw"},
-            )  # fmt: skip
+            bulk.replace_day_rows(HealthSnapshot, SNAPSHOT_COLUMNS, _snapshot_rows(results, day=day, now=now))
         timings["write snapshots"] = time.perf_counter() - started
         started = time.perf_counter()
         with connection.cursor() as cursor:

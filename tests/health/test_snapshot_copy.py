@@ -60,7 +60,7 @@ def _results() -> dict[int, Result]:
 
 def _general_lines(results) -> list[str]:
     """What bulk's general formatter writes for the same rows."""
-    formatters = [bulk._json_text if c == "raw" else bulk._memo_text({}) for c in SNAPSHOT_COLUMNS]
+    formatters = [bulk._json_text if c == "raw" else bulk._text for c in SNAPSHOT_COLUMNS]
     return [
         "\t".join(bulk.NULL if v is None else fmt(v) for fmt, v in zip(formatters, row, strict=True))
         for row in _snapshot_rows(results, day=DAY, now=NOW)
